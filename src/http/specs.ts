@@ -1,0 +1,14 @@
+/** The hand-written specs in openapi/, bundled once at boot (one document, internal $refs only). */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bundle, createConfig } from '@redocly/openapi-core';
+
+export const SPEC_DIR = fileURLToPath(new URL('../../openapi/', import.meta.url));
+export const SPEC_NAMES = ['acqp', 'merchant', 'components'] as const;
+export type SpecName = (typeof SPEC_NAMES)[number];
+
+export async function loadSpec(name: SpecName, options: { dereference?: boolean } = {}): Promise<Record<string, unknown>> {
+  const config = await createConfig({});
+  const result = await bundle({ ref: join(SPEC_DIR, `${name}.yaml`), config, dereference: options.dereference ?? false });
+  return result.bundle.parsed as Record<string, unknown>;
+}

@@ -1,0 +1,56 @@
+/** `npm start`: the gateway as a process. Sandbox by default: SQLite, generated keys, printed admin token. */
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createGateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+const gateway = await createGateway(config, logger);
+const server = gateway.app.listen(config.port, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, env: config.env, database: config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+  if (config.env === 'sandbox') {
+    const base = `http://127.0.0.1:${port}`;
+    process.stdout.write(
+      [
+        '',
+        `alipayplus-acqp sandbox is up on ${base}`,
+        `  admin token:   ${config.adminToken}   (sandbox only; kept in ${config.dataDir}/keys/admin-token)`,
+        `  client id:     ${config.clientId}`,
+        `  Alipay+ keys:  ${config.dataDir}/keys/alipayplus-sandbox-*.pem (sign test requests with the private one)`,
+        `  specs:         ${base}/openapi/acqp.yaml, ${base}/openapi/merchant.yaml`,
+        '  next: onboard a merchant with POST /v1/merchants (see README, "Walkthrough")',
+        '',
+      ].join('\n'),
+    );
+  }
+});
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => process.exit(1), 10_000);
+  forced.unref();
+  server.close();
+  server.closeIdleConnections();
+  await gateway.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import type { AuditEntry, AuditLog } from './types.js';
+
+const BATCH = 200;
+const MAX_QUEUED = 10_000;
+
+/**
+ * Audit trail of every Alipay+ message in and out. Entries are queued and written in batches shortly
+ * after the response, so the audit never serialises the request path; `flush` runs at shutdown.
+ * If the database is down, entries wait in memory (bounded) and are written when it is back.
+ */
+export function auditLog(db: Knex, onError: (error: unknown) => void, delayMs = 100): AuditLog {
+  let queue: AuditEntry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  const toRow = (e: AuditEntry) => ({
+    direction: e.direction,
+    api: e.api,
+    payment_request_id: e.paymentRequestId ?? null,
+    payment_id: e.paymentId ?? null,
+    request_headers: JSON.stringify(e.requestHeaders),
+    request_body: e.requestBody,
+    http_status: e.httpStatus,
+    response_headers: JSON.stringify(e.responseHeaders),
+    response_body: e.responseBody,
+    result_status: e.resultStatus,
+    result_code: e.resultCode,
+    latency_ms: e.latencyMs,
+    created_at: e.createdAt,
+  });
+
+  async function writeQueued(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, BATCH);
+      try {
+        await db('audit_messages').insert(batch.map(toRow));
+        queue = queue.slice(batch.length);
+      } catch (error) {
+        onError(error);
+        return; // keep the entries; the next record() or flush() retries
+      }
+    }
+  }
+
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    writing = writing.then(writeQueued);
+    return writing;
+  };
+
+  return {
+    record(entry) {
+      if (queue.length >= MAX_QUEUED) queue.shift();
+      queue.push(entry);
+      if (!timer) {
+        timer = setTimeout(() => void flush(), delayMs);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}

@@ -1,0 +1,43 @@
+/** Composes the Knex store: repositories bound to the pool, and the same bound to a transaction. */
+import type { Knex } from 'knex';
+import { auditLog } from './audit.js';
+import { idempotencyRepository } from './idempotency.js';
+import { createKnex, type DatabaseOptions } from './knex.js';
+import { merchantRepository, storeRepository } from './merchants.js';
+import { migrateToLatest, migrationsApplied } from './migrations.js';
+import { paymentRepository } from './payments.js';
+import { placeOrderRepository } from './place-orders.js';
+import type { Database, Repositories } from './types.js';
+
+function repositories(db: Knex | Knex.Transaction): Repositories {
+  return {
+    merchants: merchantRepository(db),
+    stores: storeRepository(db),
+    payments: paymentRepository(db),
+    placeOrders: placeOrderRepository(db),
+    idempotency: idempotencyRepository(db),
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions, onAuditError: (error: unknown) => void = () => {}): Promise<Database & { knex: Knex }> {
+  const knex = createKnex(options);
+  await migrateToLatest(knex);
+  const audit = auditLog(knex, onAuditError);
+  return {
+    ...repositories(knex),
+    knex,
+    audit,
+    transaction: (work) => knex.transaction((trx) => work(repositories(trx))),
+    async ready() {
+      try {
+        return await migrationsApplied(knex);
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await audit.flush();
+      await knex.destroy();
+    },
+  };
+}

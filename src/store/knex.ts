@@ -1,0 +1,69 @@
+/**
+ * Knex on SQLite (default, one file, WAL) or Postgres (`DATABASE_URL=postgres://…`, for several
+ * instances). Everything above this file is database-neutral.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+export interface DatabaseOptions {
+  url: string;
+  /** Postgres only: the schema to use (created if missing); lets test runs share one database. */
+  schema?: string | undefined;
+  poolMax?: number | undefined;
+  statementTimeoutMs?: number | undefined;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export function createKnex(options: DatabaseOptions): Knex {
+  if (isPostgresUrl(options.url)) {
+    const schema = options.schema;
+    return knexFactory({
+      client: 'pg',
+      connection: {
+        connectionString: options.url,
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      },
+      searchPath: schema ? [schema] : undefined,
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+          if (!schema) return done(null, conn);
+          conn.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`, (err) => done(err, conn));
+        },
+      },
+    });
+  }
+  const filename = options.url.replace(/^sqlite:(\/\/)?/, '');
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: SQLite serialises writers anyway, and one connection makes every transaction
+    // exclusive within the process without SQLITE_BUSY between our own connections.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.exec('PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;', (err) =>
+          done(err, conn),
+        );
+      },
+    },
+  });
+}
+
+export function isPostgres(db: Knex | Knex.Transaction): boolean {
+  return db.client.config.client === 'pg';
+}
+
+/** True for a unique-key violation on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23505' || (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? ''));
+}

@@ -1,0 +1,143 @@
+import type { Knex } from 'knex';
+import type { Merchant, MerchantStore } from '../domain/model.js';
+import { isPostgres, isUniqueViolation } from './knex.js';
+import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
+
+interface MerchantRow {
+  merchant_id: string;
+  reference_merchant_id: string;
+  merchant_name: string;
+  merchant_mcc: string;
+  merchant_address: string;
+  settlement_currency: string | null;
+  status: Merchant['status'];
+  kyb_status: Merchant['kybStatus'];
+  per_payment_limit_currency: string | null;
+  per_payment_limit_value: string | null;
+  daily_payment_count_limit: number | null;
+  accepted_currencies: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRow(m: Merchant): Omit<MerchantRow, 'merchant_id' | 'created_at'> {
+  return {
+    reference_merchant_id: m.referenceMerchantId,
+    merchant_name: m.merchantName,
+    merchant_mcc: m.merchantMCC,
+    merchant_address: JSON.stringify(m.merchantAddress),
+    settlement_currency: m.settlementCurrency,
+    status: m.status,
+    kyb_status: m.kybStatus,
+    per_payment_limit_currency: m.perPaymentLimit?.currency ?? null,
+    per_payment_limit_value: m.perPaymentLimit?.value ?? null,
+    daily_payment_count_limit: m.dailyPaymentCountLimit,
+    accepted_currencies: m.acceptedCurrencies ? JSON.stringify(m.acceptedCurrencies) : null,
+    updated_at: m.updatedAt,
+  };
+}
+
+function fromRow(r: MerchantRow): Merchant {
+  return {
+    merchantId: r.merchant_id,
+    referenceMerchantId: r.reference_merchant_id,
+    merchantName: r.merchant_name,
+    merchantMCC: r.merchant_mcc,
+    merchantAddress: JSON.parse(r.merchant_address),
+    settlementCurrency: r.settlement_currency,
+    status: r.status,
+    kybStatus: r.kyb_status,
+    perPaymentLimit:
+      r.per_payment_limit_currency && r.per_payment_limit_value
+        ? { currency: r.per_payment_limit_currency, value: r.per_payment_limit_value }
+        : null,
+    dailyPaymentCountLimit: r.daily_payment_count_limit === null ? null : Number(r.daily_payment_count_limit),
+    acceptedCurrencies: r.accepted_currencies ? JSON.parse(r.accepted_currencies) : null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function merchantRepository(db: Knex | Knex.Transaction): MerchantRepository {
+  const byId = (merchantId: string) => db<MerchantRow>('merchants').where({ merchant_id: merchantId }).first();
+  return {
+    async insert(merchant, apiKeyHash) {
+      try {
+        await db('merchants').insert({ ...toRow(merchant), merchant_id: merchant.merchantId, created_at: merchant.createdAt, api_key_hash: apiKeyHash });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKey('referenceMerchantId');
+        throw error;
+      }
+    },
+    async findById(merchantId) {
+      const row = await byId(merchantId);
+      return row && fromRow(row);
+    },
+    async findByApiKeyHash(apiKeyHash) {
+      const row = await db<MerchantRow>('merchants').where('api_key_hash', apiKeyHash).first();
+      return row && fromRow(row);
+    },
+    async findForUpdate(merchantId) {
+      const query = byId(merchantId);
+      const row = await (isPostgres(db) ? query.forUpdate() : query);
+      return row && fromRow(row);
+    },
+    async update(merchant) {
+      await db('merchants').where({ merchant_id: merchant.merchantId }).update(toRow(merchant));
+    },
+  };
+}
+
+interface StoreRow {
+  store_id: string;
+  merchant_id: string;
+  reference_store_id: string;
+  store_name: string;
+  store_mcc: string;
+  address: string;
+  entry_code_token: string;
+  created_at: string;
+}
+
+function storeFromRow(r: StoreRow): MerchantStore {
+  return {
+    storeId: r.store_id,
+    merchantId: r.merchant_id,
+    referenceStoreId: r.reference_store_id,
+    storeName: r.store_name,
+    storeMCC: r.store_mcc,
+    address: JSON.parse(r.address),
+    entryCodeToken: r.entry_code_token,
+    createdAt: r.created_at,
+  };
+}
+
+export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
+  return {
+    async insert(s) {
+      try {
+        await db('stores').insert({
+          store_id: s.storeId,
+          merchant_id: s.merchantId,
+          reference_store_id: s.referenceStoreId,
+          store_name: s.storeName,
+          store_mcc: s.storeMCC,
+          address: JSON.stringify(s.address),
+          entry_code_token: s.entryCodeToken,
+          created_at: s.createdAt,
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKey('referenceStoreId');
+        throw error;
+      }
+    },
+    async findById(storeId) {
+      const row = await db<StoreRow>('stores').where({ store_id: storeId }).first();
+      return row && storeFromRow(row);
+    },
+    async findByEntryCodeToken(token) {
+      const row = await db<StoreRow>('stores').where({ entry_code_token: token }).first();
+      return row && storeFromRow(row);
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import type { Knex } from 'knex';
+import type { Payment } from '../domain/model.js';
+import { isPostgres } from './knex.js';
+import type { PaymentListFilter, PaymentRepository } from './types.js';
+
+interface PaymentRow {
+  payment_request_id: string;
+  merchant_id: string;
+  store_id: string;
+  scenario: Payment['scenario'];
+  status: Payment['status'];
+  currency: string;
+  amount_value: string;
+  settlement_currency: string;
+  reference_order_id: string;
+  order_description: string | null;
+  terminal_id: string | null;
+  code_token: string | null;
+  expires_at: string | null;
+  payment_id: string | null;
+  psp_id: string | null;
+  customer_id: string | null;
+  wallet_brand_name: string | null;
+  payment_time: string | null;
+  settlement_amount_currency: string | null;
+  settlement_amount_value: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRow(p: Payment): PaymentRow {
+  return {
+    payment_request_id: p.paymentRequestId,
+    merchant_id: p.merchantId,
+    store_id: p.storeId,
+    scenario: p.scenario,
+    status: p.status,
+    currency: p.amount.currency,
+    amount_value: p.amount.value,
+    settlement_currency: p.settlementCurrency,
+    reference_order_id: p.referenceOrderId,
+    order_description: p.orderDescription,
+    terminal_id: p.terminalId,
+    code_token: p.codeToken,
+    expires_at: p.expiresAt,
+    payment_id: p.paymentId,
+    psp_id: p.pspId,
+    customer_id: p.customerId,
+    wallet_brand_name: p.walletBrandName,
+    payment_time: p.paymentTime,
+    settlement_amount_currency: p.settlementAmount?.currency ?? null,
+    settlement_amount_value: p.settlementAmount?.value ?? null,
+    failure_code: p.failureCode,
+    failure_message: p.failureMessage,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+  };
+}
+
+function fromRow(r: PaymentRow): Payment {
+  return {
+    paymentRequestId: r.payment_request_id,
+    merchantId: r.merchant_id,
+    storeId: r.store_id,
+    scenario: r.scenario,
+    status: r.status,
+    amount: { currency: r.currency, value: r.amount_value },
+    settlementCurrency: r.settlement_currency,
+    referenceOrderId: r.reference_order_id,
+    orderDescription: r.order_description,
+    terminalId: r.terminal_id,
+    codeToken: r.code_token,
+    expiresAt: r.expires_at,
+    paymentId: r.payment_id,
+    pspId: r.psp_id,
+    customerId: r.customer_id,
+    walletBrandName: r.wallet_brand_name,
+    paymentTime: r.payment_time,
+    settlementAmount:
+      r.settlement_amount_currency && r.settlement_amount_value
+        ? { currency: r.settlement_amount_currency, value: r.settlement_amount_value }
+        : null,
+    failureCode: r.failure_code,
+    failureMessage: r.failure_message,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** An order code past its expiry is EXPIRED although its row still says PENDING (see effectiveStatus). */
+function whereExpiredOrderCode(q: Knex.QueryBuilder, now: string): Knex.QueryBuilder {
+  return q.where('status', 'PENDING').andWhere('scenario', 'ORDER_CODE').andWhere('expires_at', '<=', now);
+}
+
+export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepository {
+  const table = () => db<PaymentRow>('payments');
+  const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined): Q => (forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q);
+  return {
+    async insert(payment) {
+      await table().insert(toRow(payment));
+    },
+    async findByRequestId(paymentRequestId, options) {
+      const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate);
+      return row && fromRow(row);
+    },
+    async findByCodeToken(token, options) {
+      const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate);
+      return row && fromRow(row);
+    },
+    async update(payment) {
+      const { payment_request_id, merchant_id, store_id, scenario, created_at, ...mutable } = toRow(payment);
+      await table().where({ payment_request_id }).update(mutable);
+    },
+    async countCounted(merchantId, since, now) {
+      const [row] = await table()
+        .where('merchant_id', merchantId)
+        .andWhere('created_at', '>=', since)
+        .whereIn('status', ['PENDING', 'SUCCEEDED'])
+        .whereNot((q) => whereExpiredOrderCode(q, now))
+        .count({ n: '*' });
+      return Number(row?.n ?? 0);
+    },
+    async list(filter: PaymentListFilter) {
+      const q = table().where('merchant_id', filter.merchantId);
+      if (filter.status === 'EXPIRED') {
+        q.andWhere((w) => w.where('status', 'EXPIRED').orWhere((e) => whereExpiredOrderCode(e, filter.now)));
+      } else if (filter.status === 'PENDING') {
+        q.andWhere('status', 'PENDING').whereNot((e) => whereExpiredOrderCode(e, filter.now));
+      } else if (filter.status) {
+        q.andWhere('status', filter.status);
+      }
+      if (filter.createdFrom) q.andWhere('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q.andWhere('created_at', '<=', filter.createdTo);
+      const after = filter.after;
+      if (after) {
+        q.andWhere((w) =>
+          w
+            .where('created_at', '<', after.createdAt)
+            .orWhere((t) => t.where('created_at', after.createdAt).andWhere('payment_request_id', '>', after.paymentRequestId)),
+        );
+      }
+      const rows = await q.orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'payment_request_id', order: 'asc' },
+      ]).limit(filter.limit);
+      return rows.map(fromRow);
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import type { PlaceOrderRecord, PlaceOrderRepository } from './types.js';
+
+interface PlaceOrderRow {
+  payment_id: string;
+  request_payment_request_id: string | null;
+  payment_amount: string;
+  settlement_amount: string;
+  code_value: string;
+  payment_request_id: string | null;
+  response_body: string | null;
+  result_code: string | null;
+  created_at: string;
+}
+
+const amountText = (a: { currency: string; value: string }) => `${a.currency} ${a.value}`;
+const amountFrom = (text: string) => {
+  const [currency = '', value = ''] = text.split(' ');
+  return { currency, value };
+};
+
+export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRepository {
+  const table = () => db<PlaceOrderRow>('place_orders');
+  return {
+    async claim(r) {
+      // ON CONFLICT DO NOTHING: on Postgres a concurrent duplicate blocks here until the first
+      // transaction commits, then inserts nothing; SQLite runs one transaction at a time.
+      const inserted = await table()
+        .insert({
+          payment_id: r.paymentId,
+          request_payment_request_id: r.requestPaymentRequestId,
+          payment_amount: amountText(r.paymentAmount),
+          settlement_amount: amountText(r.settlementAmount),
+          code_value: r.codeValue,
+          payment_request_id: r.paymentRequestId,
+          response_body: null,
+          result_code: null,
+          created_at: r.createdAt,
+        })
+        .onConflict('payment_id')
+        .ignore()
+        .returning('payment_id');
+      return inserted.length === 1;
+    },
+    async find(paymentId) {
+      const row = await table().where({ payment_id: paymentId }).first();
+      if (!row) return undefined;
+      return {
+        paymentId: row.payment_id,
+        requestPaymentRequestId: row.request_payment_request_id,
+        paymentAmount: amountFrom(row.payment_amount),
+        settlementAmount: amountFrom(row.settlement_amount),
+        codeValue: row.code_value,
+        paymentRequestId: row.payment_request_id,
+        responseBody: row.response_body ? JSON.parse(row.response_body) : null,
+        resultCode: row.result_code,
+        createdAt: row.created_at,
+      };
+    },
+    async complete(paymentId, paymentRequestId, resultCode, responseBody) {
+      await table()
+        .where({ payment_id: paymentId })
+        .update({ payment_request_id: paymentRequestId, result_code: resultCode, response_body: JSON.stringify(responseBody) });
+    },
+  };
+}

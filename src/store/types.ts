@@ -1,0 +1,126 @@
+/**
+ * The store's small interface. Domain services see only these; src/store/*.ts implement them on Knex.
+ * Every repository exists bound to the pool and, inside `transaction`, bound to that transaction.
+ */
+import type { Amount } from '../domain/amount.js';
+import type { Merchant, MerchantStore, Payment, PaymentStatus } from '../domain/model.js';
+
+export class DuplicateKey extends Error {
+  constructor(readonly entity: string) {
+    super(`duplicate ${entity}`);
+    this.name = 'DuplicateKey';
+  }
+}
+
+export interface MerchantRepository {
+  /** @throws DuplicateKey when referenceMerchantId is taken */
+  insert(merchant: Merchant, apiKeyHash: string): Promise<void>;
+  findById(merchantId: string): Promise<Merchant | undefined>;
+  findByApiKeyHash(apiKeyHash: string): Promise<Merchant | undefined>;
+  /** Reads the merchant and, on Postgres, locks its row until the transaction ends (daily limits). */
+  findForUpdate(merchantId: string): Promise<Merchant | undefined>;
+  update(merchant: Merchant): Promise<void>;
+}
+
+export interface StoreRepository {
+  /** @throws DuplicateKey when the merchant already has this referenceStoreId */
+  insert(store: MerchantStore): Promise<void>;
+  findById(storeId: string): Promise<MerchantStore | undefined>;
+  findByEntryCodeToken(token: string): Promise<MerchantStore | undefined>;
+}
+
+export interface PaymentListFilter {
+  merchantId: string;
+  status?: PaymentStatus | undefined;
+  createdFrom?: string | undefined;
+  createdTo?: string | undefined;
+  limit: number;
+  after?: { createdAt: string; paymentRequestId: string } | undefined;
+  now: string;
+}
+
+export interface PaymentRepository {
+  insert(payment: Payment): Promise<void>;
+  /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite transactions are exclusive). */
+  findByRequestId(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  findByCodeToken(token: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  /** Writes every mutable field of the payment. */
+  update(payment: Payment): Promise<void>;
+  /** PENDING (not expired) and SUCCEEDED payments of the merchant created at or after `since`. */
+  countCounted(merchantId: string, since: string, now: string): Promise<number>;
+  /** Newest first, ties by paymentRequestId; returns at most `limit` rows. */
+  list(filter: PaymentListFilter): Promise<Payment[]>;
+}
+
+/** Alipay+ placeOrder idempotency record, keyed by Alipay+'s paymentId. */
+export interface PlaceOrderRecord {
+  paymentId: string;
+  requestPaymentRequestId: string | null;
+  paymentAmount: Amount;
+  settlementAmount: Amount;
+  codeValue: string;
+  paymentRequestId: string | null;
+  /** The answer we gave (`result`, `paymentRequestId`); null while the claiming transaction runs. */
+  responseBody: Record<string, unknown> | null;
+  resultCode: string | null;
+  createdAt: string;
+}
+
+export interface PlaceOrderRepository {
+  /** Inserts the claim; false when the paymentId is already claimed (after waiting for its transaction). */
+  claim(record: PlaceOrderRecord): Promise<boolean>;
+  find(paymentId: string): Promise<PlaceOrderRecord | undefined>;
+  complete(paymentId: string, paymentRequestId: string | null, resultCode: string, responseBody: Record<string, unknown>): Promise<void>;
+}
+
+export interface IdempotentResponse {
+  requestHash: string;
+  status: number | null;
+  body: unknown;
+}
+
+export interface IdempotencyRepository {
+  /** Claims the key; returns the earlier record when the key was used before. */
+  claim(merchantId: string, operation: string, key: string, requestHash: string, now: string): Promise<IdempotentResponse | undefined>;
+  complete(merchantId: string, operation: string, key: string, status: number, body: unknown): Promise<void>;
+}
+
+export interface AuditEntry {
+  direction: 'IN' | 'OUT';
+  api: string;
+  paymentRequestId?: string | null | undefined;
+  paymentId?: string | null | undefined;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  httpStatus: number | null;
+  responseHeaders: Record<string, string>;
+  responseBody: string | null;
+  resultStatus: string | null;
+  resultCode: string | null;
+  latencyMs: number;
+  createdAt: string;
+}
+
+export interface AuditLog {
+  /** Queues the entry; it is written in a batch off the request path. */
+  record(entry: AuditEntry): void;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+}
+
+export interface Repositories {
+  merchants: MerchantRepository;
+  stores: StoreRepository;
+  payments: PaymentRepository;
+  placeOrders: PlaceOrderRepository;
+  idempotency: IdempotencyRepository;
+}
+
+export interface Database extends Repositories {
+  /** Runs `work` in one transaction; repositories given to it are bound to that transaction. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  audit: AuditLog;
+  /** Database reachable and migrations applied. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
