@@ -3,6 +3,7 @@
  * tests build the very same gateway with their own config.
  */
 import type { Express } from 'express';
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { merchantService } from './domain/merchants.js';
@@ -17,7 +18,7 @@ import type { Database } from './store/types.js';
 
 export interface Gateway {
   app: Express;
-  db: Database;
+  db: Database & { knex: Knex };
   close(): Promise<void>;
 }
 

@@ -1,0 +1,49 @@
+/**
+ * Concurrent duplicates (DESIGN §4): 20 identical placeOrder calls at once give one order, one
+ * Alipay+ payment on it, and 20 identical answers. Runs on SQLite and on Postgres.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDatabase, placeOrderBody, startGateway, type TestGateway } from '../support/gateway.js';
+
+describeEachDatabase('concurrent placeOrder duplicates', (kind) => {
+  let gw: TestGateway;
+  let merchant: { apiKey: string };
+  let store: { storeId: string; entryCode: string };
+  beforeAll(async () => {
+    gw = await startGateway(kind);
+    merchant = await gw.onboardMerchant();
+    store = await gw.createStore(merchant.apiKey);
+  });
+  afterAll(() => gw?.close());
+
+  const fire = (body: object) => Promise.all(Array.from({ length: 20 }, () => gw.alipayplus('placeOrder', body)));
+  const listAll = async () => (await gw.merchantApi('GET', '/v1/payments?limit=200', { token: merchant.apiKey })).body.items as any[];
+
+  it('20 identical placeOrder calls on an entry code create one order and get 20 identical answers', async () => {
+    const body = placeOrderBody(store.entryCode, { currency: 'JPY', value: '990' });
+    const answers = await fire(body);
+    const bodies = new Set(answers.map((a) => JSON.stringify(a.body)));
+    expect(bodies.size).toBe(1);
+    expect(answers[0]!.body.result.resultCode).toBe('SUCCESS');
+    const created = (await listAll()).filter((p) => p.paymentId === body.paymentId);
+    expect(created).toHaveLength(1);
+  });
+
+  it('20 identical placeOrder calls on an order code pay it once and get 20 identical answers', async () => {
+    const order = await gw.createOrder(merchant.apiKey, store.storeId, { amount: { currency: 'JPY', value: '450' } });
+    const body = placeOrderBody(order.codeValue, { currency: 'JPY', value: '450' }, { paymentRequestId: order.paymentRequestId });
+    const answers = await fire(body);
+    expect(new Set(answers.map((a) => a.text.length && JSON.stringify(a.body))).size).toBe(1);
+    expect(answers[0]!.body).toMatchObject({ result: { resultCode: 'SUCCESS' }, paymentRequestId: order.paymentRequestId });
+    const paid = await gw.merchantApi('GET', `/v1/payments/${order.paymentRequestId}`, { token: merchant.apiKey });
+    expect(paid.body).toMatchObject({ status: 'SUCCEEDED', paymentId: body.paymentId });
+  });
+
+  it('20 different Alipay+ payments racing for one order code: exactly one wins, the others get ORDER_IS_CLOSED', async () => {
+    const order = await gw.createOrder(merchant.apiKey, store.storeId, { amount: { currency: 'JPY', value: '300' } });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw.alipayplus('placeOrder', placeOrderBody(order.codeValue, { currency: 'JPY', value: '300' }))));
+    const codes = answers.map((a) => a.body.result.resultCode).sort();
+    expect(codes.filter((c) => c === 'SUCCESS')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'ORDER_IS_CLOSED')).toHaveLength(19);
+  });
+});
