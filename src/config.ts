@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { parseDirectIntegrations, type DirectIntegrations } from './domain/routing.js';
+import { DEFAULT_SCHEDULE, type Schedule } from './domain/user-presented.js';
 import { loadPrivateKey, loadPublicKey } from './signing.js';
 import { ensureSandboxSecrets, SANDBOX_ACQUIRER_ID, SANDBOX_CLIENT_ID, SANDBOX_CODE_BASE_URL } from './sandbox.js';
 
@@ -22,7 +24,7 @@ export interface Config {
   keyVersion: string;
   /** Alipay+ public keys by keyVersion. */
   alipayplusPublicKeys: Map<string, KeyObject>;
-  alipayplusBaseUrl: string | undefined;
+  alipayplusBaseUrl: string;
   codeBaseUrl: string;
   adminToken: string;
   requestTimeToleranceSeconds: number;
@@ -31,7 +33,17 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: string;
   dataDir: string;
+  directWallets: DirectIntegrations;
+  paymentNotifyUrl: string | undefined;
+  paymentWaitMs: number;
+  schedule: Schedule;
+  workerPollIntervalMs: number;
+  workerLeaseMs: number;
+  workerConcurrency: number;
 }
+
+/** The local simulator (`npm run simulator`), where sandbox pay/inquiry/cancel go by default. */
+export const SANDBOX_ALIPAYPLUS_BASE_URL = 'http://127.0.0.1:8081';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -46,6 +58,13 @@ const integer = (name: string, min: number, max: number) =>
     .regex(/^[0-9]+$/, `${name} must be a whole number`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+/** A comma-separated list of delays in milliseconds, e.g. `2000,2000,3000`. */
+const delays = (name: string) =>
+  z
+    .string()
+    .regex(/^[0-9]+(,[0-9]+)*$/, `${name} must be a comma-separated list of milliseconds`)
+    .transform((v) => v.split(',').map(Number));
 
 const scalars = z.object({
   ACQP_ENV: z.enum(['sandbox', 'production'], { message: 'ACQP_ENV must be sandbox or production' }).default('sandbox'),
@@ -72,6 +91,15 @@ const scalars = z.object({
   BODY_LIMIT_BYTES: integer('BODY_LIMIT_BYTES', 1024, 10_485_760).default(65_536),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ACQP_DATA_DIR: z.string().min(1).default('./data'),
+  DIRECT_WALLETS: z.string().optional(),
+  PAYMENT_NOTIFY_URL: z.url({ message: 'PAYMENT_NOTIFY_URL must be a URL' }).optional(),
+  PAYMENT_WAIT_MS: integer('PAYMENT_WAIT_MS', 0, 60_000).default(10_000),
+  INQUIRY_SCHEDULE_MS: delays('INQUIRY_SCHEDULE_MS').optional(),
+  PAY_RETRY_SCHEDULE_MS: delays('PAY_RETRY_SCHEDULE_MS').optional(),
+  CANCEL_RETRY_SCHEDULE_MS: delays('CANCEL_RETRY_SCHEDULE_MS').optional(),
+  WORKER_POLL_INTERVAL_MS: integer('WORKER_POLL_INTERVAL_MS', 10, 60_000).default(250),
+  WORKER_LEASE_MS: integer('WORKER_LEASE_MS', 1_000, 600_000).default(30_000),
+  WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 1_000).default(16),
 });
 
 /** A PEM value given inline or as a path to a file holding it. */
@@ -132,6 +160,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alipayplusPublicKeys.set('1', loadPublicKey(sandbox.alipayplusPublicKeyPem));
   }
 
+  let directWallets: DirectIntegrations = { alipayCnHk: false, routingNumbers: new Set() };
+  try {
+    directWallets = parseDirectIntegrations(s.DIRECT_WALLETS);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (s.INQUIRY_SCHEDULE_MS && (s.INQUIRY_SCHEDULE_MS.length < 10 || s.INQUIRY_SCHEDULE_MS.length > 20)) {
+    problems.push('INQUIRY_SCHEDULE_MS must list 10 to 20 delays (seed 001: 10 to 20 inquiries within 60 s)');
+  }
+
   if (problems.length > 0 || !privateKey) throw new ConfigError(problems);
   return {
     env: s.ACQP_ENV,
@@ -145,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     privateKey,
     keyVersion: s.ACQP_KEY_VERSION,
     alipayplusPublicKeys,
-    alipayplusBaseUrl: s.ALIPAYPLUS_BASE_URL?.replace(/\/+$/, ''),
+    alipayplusBaseUrl: (s.ALIPAYPLUS_BASE_URL ?? SANDBOX_ALIPAYPLUS_BASE_URL).replace(/\/+$/, ''),
     codeBaseUrl: (s.CODE_BASE_URL ?? SANDBOX_CODE_BASE_URL).replace(/\/+$/, ''),
     adminToken: (s.ADMIN_TOKEN ?? sandbox?.adminToken)!,
     requestTimeToleranceSeconds: s.REQUEST_TIME_TOLERANCE_SECONDS,
@@ -154,5 +192,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: s.BODY_LIMIT_BYTES,
     logLevel: s.LOG_LEVEL,
     dataDir: s.ACQP_DATA_DIR,
+    directWallets,
+    paymentNotifyUrl: s.PAYMENT_NOTIFY_URL,
+    paymentWaitMs: s.PAYMENT_WAIT_MS,
+    schedule: {
+      inquiryDelaysMs: s.INQUIRY_SCHEDULE_MS ?? DEFAULT_SCHEDULE.inquiryDelaysMs,
+      payRetryDelaysMs: s.PAY_RETRY_SCHEDULE_MS ?? DEFAULT_SCHEDULE.payRetryDelaysMs,
+      cancelRetryDelaysMs: s.CANCEL_RETRY_SCHEDULE_MS ?? DEFAULT_SCHEDULE.cancelRetryDelaysMs,
+    },
+    workerPollIntervalMs: s.WORKER_POLL_INTERVAL_MS,
+    workerLeaseMs: s.WORKER_LEASE_MS,
+    workerConcurrency: s.WORKER_CONCURRENCY,
   };
 }

@@ -1,49 +1,94 @@
 /**
- * The composition root: config → store → domain services → HTTP app. main.ts runs it as a process;
- * tests build the very same gateway with their own config.
+ * The composition root: config → store → Alipay+ client → domain services → worker → HTTP app.
+ * main.ts runs it as a process; tests build the very same gateway with their own config.
  */
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { alipayplusClient } from './alipayplus/client.js';
 import type { Config } from './config.js';
 import { merchantService } from './domain/merchants.js';
 import { orderService } from './domain/orders.js';
 import { pushPaymentService } from './domain/push-payments.js';
+import { userPresentedService, type AlipayplusPort } from './domain/user-presented-payments.js';
 import { acqpOperations } from './http/alipayplus/operations.js';
 import { buildApp } from './http/app.js';
 import { loadSpec } from './http/specs.js';
 import { Signer } from './signing.js';
 import { openDatabase } from './store/index.js';
 import type { Database } from './store/types.js';
+import { awaitFinal, startWorker, type Worker } from './worker.js';
 
 export interface Gateway {
   app: Express;
   db: Database & { knex: Knex };
+  worker: Worker;
+  /** Stops the worker (releasing its leases), then flushes the audit log and closes the database. */
   close(): Promise<void>;
 }
 
-export async function createGateway(config: Config, logger: Logger, clock: () => Date = () => new Date()): Promise<Gateway> {
+export interface GatewayOverrides {
+  clock?: () => Date;
+  /** Replaces the Alipay+ client (tests of the worker against a double). */
+  alipayplus?: AlipayplusPort;
+}
+
+export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const clock = overrides.clock ?? (() => new Date());
   const db = await openDatabase(
     { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs },
     (error) => logger.warn({ err: error }, 'audit write failed; entries kept for the next attempt'),
   );
   const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
   const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys);
+  const alipayplus = overrides.alipayplus ?? alipayplusClient({ baseUrl: config.alipayplusBaseUrl, signer, audit: db.audit, clock });
+
   const merchants = merchantService(db, clock);
-  const orders = orderService(db, { codeBaseUrl: config.codeBaseUrl, defaultOrderCodeTtlSeconds: config.orderCodeTtlSeconds }, clock);
+  const userPresented = userPresentedService(db, alipayplus, { schedule: config.schedule, direct: config.directWallets, paymentNotifyUrl: config.paymentNotifyUrl }, clock);
+  const orders = orderService(db, { codeBaseUrl: config.codeBaseUrl, defaultOrderCodeTtlSeconds: config.orderCodeTtlSeconds }, clock, userPresented.cancelPending);
   const push = pushPaymentService(db, { codeBaseUrl: config.codeBaseUrl, settlementQuoteToleranceMinorUnits: config.settlementQuoteToleranceMinorUnits }, clock);
+  const worker = startWorker({
+    db,
+    service: userPresented,
+    logger,
+    clock,
+    pollIntervalMs: config.workerPollIntervalMs,
+    leaseMs: config.workerLeaseMs,
+    concurrency: config.workerConcurrency,
+  });
+
   const app = buildApp({
     acqpSpec,
     merchantSpec,
-    acqpOperations: acqpOperations(push),
+    acqpOperations: acqpOperations(push, userPresented),
     signer,
     audit: db.audit,
     ready: () => db.ready(),
-    merchantApi: { adminToken: config.adminToken, codeBaseUrl: config.codeBaseUrl, merchants, orders },
+    merchantApi: {
+      adminToken: config.adminToken,
+      codeBaseUrl: config.codeBaseUrl,
+      merchants,
+      orders,
+      userPresented,
+      paymentWaitMs: config.paymentWaitMs,
+      awaitFinal: (id, ms) => {
+        worker.wake();
+        return awaitFinal(db, worker, id, ms);
+      },
+      onCancelAccepted: () => worker.wake(),
+    },
     requestTimeToleranceSeconds: config.requestTimeToleranceSeconds,
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
     clock,
   });
-  return { app, db, close: () => db.close() };
+  return {
+    app,
+    db,
+    worker,
+    async close() {
+      await worker.stop();
+      await db.close();
+    },
+  };
 }

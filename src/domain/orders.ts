@@ -1,10 +1,10 @@
 /** Merchant-side orders: order codes, reading and listing payments, cancelling an unpaid order. */
-import { createHash } from 'node:crypto';
 import type { Database, PaymentListFilter, Repositories } from '../store/types.js';
 import type { Amount } from './amount.js';
 import { codeValue, newCodeToken, newPaymentRequestId } from './codes.js';
 import { assertAcceptsAmount, assertDailyCountAvailable, assertEligible, NotFound } from './merchants.js';
-import { effectiveStatus, type Merchant, type Payment, type PaymentStatus } from './model.js';
+import { Conflict, idempotent, type IdempotencyScope } from './idempotency.js';
+import { effectiveStatus, type Merchant, type MerchantStore, type Payment, type PaymentStatus } from './model.js';
 
 export const MAX_ORDER_CODE_TTL_SECONDS = 180;
 
@@ -24,39 +24,38 @@ export interface OrderCreated {
   status: 'PENDING';
 }
 
-export class Conflict extends Error {
-  constructor(
-    message: string,
-    readonly type: 'idempotency-key-reused' | 'payment-final',
-  ) {
-    super(message);
-    this.name = 'Conflict';
-  }
-}
-
-export interface IdempotencyScope {
-  key: string;
-  /** Canonical request, hashed: the same key with another request is a conflict. */
-  request: unknown;
-}
-
 /**
- * Runs `work` once per (merchant, operation, Idempotency-Key) inside the caller's transaction: the key
- * is claimed first (a concurrent duplicate waits on the unique key), a repeat with the same request
- * replays the stored answer, and a repeat with another request is a Conflict. Refusals roll the claim
- * back with everything else, so a retry is evaluated afresh.
+ * Everything a new payment of any flow must pass, inside the transaction that creates it: the merchant
+ * re-read under lock (so the daily count is decided on committed state), eligibility, the store is the
+ * merchant's, the amount is accepted, and the daily count has room.
  */
-async function idempotent<T>(tx: Repositories, merchantId: string, operation: string, scope: IdempotencyScope | undefined, now: string, work: () => Promise<T>): Promise<T> {
-  if (!scope) return work();
-  const requestHash = createHash('sha256').update(JSON.stringify(scope.request)).digest('hex');
-  const prior = await tx.idempotency.claim(merchantId, operation, scope.key, requestHash, now);
-  if (prior) {
-    if (prior.requestHash !== requestHash) throw new Conflict('This Idempotency-Key was used with a different request.', 'idempotency-key-reused');
-    return prior.body as T;
-  }
-  const value = await work();
-  await tx.idempotency.complete(merchantId, operation, scope.key, 201, value);
-  return value;
+export async function admitPayment(tx: Repositories, merchantId: string, storeId: string, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
+  const merchant = await tx.merchants.findForUpdate(merchantId);
+  if (!merchant) throw new NotFound('merchant');
+  assertEligible(merchant);
+  const store = await tx.stores.findById(storeId);
+  if (!store || store.merchantId !== merchant.merchantId) throw new NotFound('store');
+  assertAcceptsAmount(merchant, amount, 'amount');
+  await assertDailyCountAvailable(tx, merchant, now);
+  return { merchant, store };
+}
+
+/** A new payment record with nothing known from Alipay+ yet. */
+export function newPayment(fields: Pick<Payment, 'paymentRequestId' | 'merchantId' | 'storeId' | 'scenario' | 'status' | 'amount' | 'settlementCurrency' | 'referenceOrderId' | 'orderDescription' | 'terminalId' | 'codeToken' | 'expiresAt'>, now: Date): Payment {
+  const createdAt = now.toISOString();
+  return {
+    ...fields,
+    paymentId: null,
+    pspId: null,
+    customerId: null,
+    walletBrandName: null,
+    paymentTime: null,
+    settlementAmount: null,
+    failureCode: null,
+    failureMessage: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
 export interface OrderSettings {
@@ -64,7 +63,10 @@ export interface OrderSettings {
   defaultOrderCodeTtlSeconds: number;
 }
 
-export function orderService(db: Database, settings: OrderSettings, clock: () => Date) {
+/** Cancels a PENDING user-presented payment (user-presented-payments.ts), in the caller's transaction. */
+export type CancelPendingUserPresented = (tx: Repositories, payment: Payment) => Promise<Payment>;
+
+export function orderService(db: Database, settings: OrderSettings, clock: () => Date, cancelPendingUserPresented?: CancelPendingUserPresented) {
   async function ownPayment(tx: Repositories, merchant: Merchant, paymentRequestId: string, forUpdate: boolean): Promise<Payment> {
     const payment = await tx.payments.findByRequestId(paymentRequestId, { forUpdate });
     if (!payment || payment.merchantId !== merchant.merchantId) throw new NotFound('payment');
@@ -76,39 +78,25 @@ export function orderService(db: Database, settings: OrderSettings, clock: () =>
       const now = clock();
       return db.transaction((tx) =>
         idempotent(tx, merchant.merchantId, 'createOrder', idempotency, now.toISOString(), async () => {
-          // Re-read under lock: the daily count and eligibility are decided on the committed state.
-          const current = (await tx.merchants.findForUpdate(merchant.merchantId)) ?? merchant;
-          assertEligible(current);
-          const store = await tx.stores.findById(input.storeId);
-          if (!store || store.merchantId !== current.merchantId) throw new NotFound('store');
-          assertAcceptsAmount(current, input.amount, 'amount');
-          await assertDailyCountAvailable(tx, current, now);
+          const { merchant: current, store } = await admitPayment(tx, merchant.merchantId, input.storeId, input.amount, now);
           const ttl = Math.min(input.expiresInSeconds ?? settings.defaultOrderCodeTtlSeconds, MAX_ORDER_CODE_TTL_SECONDS);
-          const createdAt = now.toISOString();
-          const payment: Payment = {
-            paymentRequestId: newPaymentRequestId(now),
-            merchantId: current.merchantId,
-            storeId: store.storeId,
-            scenario: 'ORDER_CODE',
-            status: 'PENDING',
-            amount: input.amount,
-            settlementCurrency: current.settlementCurrency ?? input.amount.currency,
-            referenceOrderId: input.referenceOrderId,
-            orderDescription: input.orderDescription,
-            terminalId: input.terminalId ?? null,
-            codeToken: newCodeToken(),
-            expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
-            paymentId: null,
-            pspId: null,
-            customerId: null,
-            walletBrandName: null,
-            paymentTime: null,
-            settlementAmount: null,
-            failureCode: null,
-            failureMessage: null,
-            createdAt,
-            updatedAt: createdAt,
-          };
+          const payment = newPayment(
+            {
+              paymentRequestId: newPaymentRequestId(now),
+              merchantId: current.merchantId,
+              storeId: store.storeId,
+              scenario: 'ORDER_CODE',
+              status: 'PENDING',
+              amount: input.amount,
+              settlementCurrency: current.settlementCurrency ?? input.amount.currency,
+              referenceOrderId: input.referenceOrderId,
+              orderDescription: input.orderDescription,
+              terminalId: input.terminalId ?? null,
+              codeToken: newCodeToken(),
+              expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+            },
+            now,
+          );
           await tx.payments.insert(payment);
           return {
             paymentRequestId: payment.paymentRequestId,
@@ -116,7 +104,7 @@ export function orderService(db: Database, settings: OrderSettings, clock: () =>
             expiresAt: payment.expiresAt!,
             status: 'PENDING' as const,
           };
-        }),
+        }).then((r) => r.value),
       );
     },
 
@@ -129,21 +117,26 @@ export function orderService(db: Database, settings: OrderSettings, clock: () =>
     },
 
     /**
-     * Cancels an unpaid order code at once (its code then answers ORDER_IS_CLOSED). Cancelling a
-     * CANCELLED payment again is a no-op; any other final state is a Conflict.
+     * Cancels a PENDING payment: an unpaid order code at once (its code then answers ORDER_IS_CLOSED);
+     * a user-presented payment by scheduling cancelPayment now (`accepted`: it ends CANCELLED once
+     * Alipay+ confirms). Cancelling a CANCELLED payment again is a no-op; any other final state, and an
+     * entry-code payment (always final), is a Conflict.
      */
-    async cancel(merchant: Merchant, paymentRequestId: string): Promise<Payment> {
+    async cancel(merchant: Merchant, paymentRequestId: string): Promise<{ payment: Payment; accepted: boolean }> {
       return db.transaction(async (tx) => {
         const now = clock();
         const payment = await ownPayment(tx, merchant, paymentRequestId, true);
         const status = effectiveStatus(payment, now);
-        if (status === 'CANCELLED') return payment;
-        if (status !== 'PENDING' || payment.scenario !== 'ORDER_CODE') {
-          throw new Conflict(`Payment ${paymentRequestId} is ${status} and cannot be cancelled.`, 'payment-final');
+        if (status === 'CANCELLED') return { payment, accepted: false };
+        if (status === 'PENDING' && payment.scenario === 'ORDER_CODE') {
+          const cancelled: Payment = { ...payment, status: 'CANCELLED', updatedAt: now.toISOString() };
+          await tx.payments.update(cancelled);
+          return { payment: cancelled, accepted: false };
         }
-        const cancelled: Payment = { ...payment, status: 'CANCELLED', updatedAt: now.toISOString() };
-        await tx.payments.update(cancelled);
-        return cancelled;
+        if (status === 'PENDING' && payment.scenario === 'PAYMENT_CODE' && cancelPendingUserPresented) {
+          return { payment: await cancelPendingUserPresented(tx, payment), accepted: true };
+        }
+        throw new Conflict(`Payment ${paymentRequestId} is ${status} and cannot be cancelled.`, 'payment-final');
       });
     },
 

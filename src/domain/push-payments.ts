@@ -6,7 +6,8 @@
 import type { Database, PlaceOrderRecord, Repositories } from '../store/types.js';
 import { assertPayableAmount, sameAmount, settlementMatchesQuote, type Amount, type Quote } from './amount.js';
 import { newPaymentRequestId, parseCodeValue } from './codes.js';
-import { assertAcceptsAmount, assertDailyCountAvailable, assertEligible } from './merchants.js';
+import { assertAcceptsAmount, assertEligible } from './merchants.js';
+import { admitPayment, newPayment } from './orders.js';
 import { effectiveStatus, type Address, type Merchant, type MerchantStore, type Payment } from './model.js';
 import { PaymentRefused, result, type Result } from './result-codes.js';
 
@@ -112,37 +113,30 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
       return order.paymentRequestId;
     }
 
-    const store = await tx.stores.findByEntryCodeToken(code.token);
-    if (!store) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
-    const merchant = await tx.merchants.findForUpdate(store.merchantId);
-    if (!merchant) throw new Error(`store ${store.storeId} without merchant`);
-    assertEligible(merchant);
-    assertAcceptsAmount(merchant, request.paymentAmount, 'paymentAmount');
+    const entryStore = await tx.stores.findByEntryCodeToken(code.token);
+    if (!entryStore) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
+    const { merchant, store } = await admitPayment(tx, entryStore.merchantId, entryStore.storeId, request.paymentAmount, now);
     const settlementCurrency = merchant.settlementCurrency ?? request.paymentAmount.currency;
     assertSettlement(request, settlementCurrency);
-    await assertDailyCountAvailable(tx, merchant, now);
-    const payment: Payment = {
-      paymentRequestId: newPaymentRequestId(now),
-      merchantId: merchant.merchantId,
-      storeId: store.storeId,
-      scenario: 'ENTRY_CODE',
-      status: 'SUCCEEDED',
-      amount: request.paymentAmount,
-      settlementCurrency,
-      // The user typed the amount in the wallet: there is no merchant order id, Alipay+'s paymentId stands in.
-      referenceOrderId: request.paymentId,
-      orderDescription: null,
-      terminalId: null,
-      codeToken: null,
-      expiresAt: null,
-      walletBrandName: null,
-      failureCode: null,
-      failureMessage: null,
-      createdAt: nowIso,
-      updatedAt: nowIso,
-      ...placed,
-    };
-    await tx.payments.insert(payment);
+    const payment = newPayment(
+      {
+        paymentRequestId: newPaymentRequestId(now),
+        merchantId: merchant.merchantId,
+        storeId: store.storeId,
+        scenario: 'ENTRY_CODE',
+        status: 'SUCCEEDED',
+        amount: request.paymentAmount,
+        settlementCurrency,
+        // The user typed the amount in the wallet: there is no merchant order id, Alipay+'s paymentId stands in.
+        referenceOrderId: request.paymentId,
+        orderDescription: null,
+        terminalId: null,
+        codeToken: null,
+        expiresAt: null,
+      },
+      now,
+    );
+    await tx.payments.insert({ ...payment, ...placed });
     return payment.paymentRequestId;
   }
 

@@ -7,6 +7,7 @@ import { merchantRepository, storeRepository } from './merchants.js';
 import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
 import { placeOrderRepository } from './place-orders.js';
+import { notificationRepository, scheduleRepository } from './schedule.js';
 import type { Database, Repositories } from './types.js';
 
 function repositories(db: Knex | Knex.Transaction): Repositories {
@@ -16,6 +17,8 @@ function repositories(db: Knex | Knex.Transaction): Repositories {
     payments: paymentRepository(db),
     placeOrders: placeOrderRepository(db),
     idempotency: idempotencyRepository(db),
+    schedule: scheduleRepository(db),
+    notifications: notificationRepository(db),
   };
 }
 

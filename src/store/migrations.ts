@@ -117,6 +117,41 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '002_user_presented',
+    async up(db) {
+      // The schedule of a user-presented payment: its next step and when, claimed by one worker at a
+      // time through a lease, so that a restarted or second process picks up exactly where work stopped.
+      await db.schema.createTable('payment_schedule', (t) => {
+        t.string('payment_request_id', 64).primary().references('payment_request_id').inTable('payments');
+        t.string('phase', 16);
+        t.string('next_step', 16);
+        t.string('next_step_at', 24);
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.integer('inquiries').notNullable().defaultTo(0);
+        // The exact pay body, so that every resend is byte-identical (Alipay+ idempotency, reference §8).
+        t.text('pay_request_body').notNullable();
+        t.string('lease_owner', 128);
+        t.string('lease_until', 24);
+        t.string('updated_at', 24).notNullable();
+        t.index(['next_step_at'], 'payment_schedule_due');
+      });
+      await db.schema.createTable('notifications', (t) => {
+        t.bigIncrements('id').primary();
+        t.string('payment_request_id', 64).notNullable();
+        t.string('payment_id', 64);
+        t.string('result_status', 1).notNullable();
+        t.string('result_code', 64).notNullable();
+        t.text('body').notNullable();
+        t.boolean('applied').notNullable();
+        // Why it was not applied when it says something we did not do: AMOUNT_MISMATCH,
+        // CONTRADICTS_FINAL, AFTER_CANCEL, UNKNOWN_PAYMENT. Null for applied ones and harmless duplicates.
+        t.string('flag', 32);
+        t.string('created_at', 24).notNullable();
+        t.index(['payment_request_id'], 'notifications_payment');
+      });
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -114,6 +114,8 @@ export interface Repositories {
   payments: PaymentRepository;
   placeOrders: PlaceOrderRepository;
   idempotency: IdempotencyRepository;
+  schedule: ScheduleRepository;
+  notifications: NotificationRepository;
 }
 
 export interface Database extends Repositories {
@@ -123,4 +125,49 @@ export interface Database extends Repositories {
   /** Database reachable and migrations applied. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The schedule row of a user-presented payment (see domain/user-presented.ts). */
+export interface ScheduleRecord {
+  paymentRequestId: string;
+  phase: 'PAYING' | 'INQUIRING' | 'CANCELLING' | null;
+  nextStep: 'PAY' | 'INQUIRE' | 'CANCEL' | null;
+  nextStepAt: string | null;
+  attempts: number;
+  inquiries: number;
+  payRequestBody: string;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  updatedAt: string;
+}
+
+export interface ScheduleRepository {
+  insert(record: ScheduleRecord): Promise<void>;
+  find(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<ScheduleRecord | undefined>;
+  update(record: ScheduleRecord): Promise<void>;
+  /**
+   * Leases up to `limit` due steps to `owner` until `leaseUntil`, atomically: two processes never
+   * hold the same step (Postgres: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time).
+   */
+  claimDue(owner: string, now: string, leaseUntil: string, limit: number): Promise<ScheduleRecord[]>;
+  /** Gives back every lease `owner` holds (graceful shutdown). */
+  releaseAll(owner: string): Promise<void>;
+  /** Count of steps due before `now` and not leased: work the workers are late on. */
+  countOverdue(now: string): Promise<number>;
+}
+
+export interface NotificationRecord {
+  paymentRequestId: string;
+  paymentId: string | null;
+  resultStatus: string;
+  resultCode: string;
+  body: string;
+  applied: boolean;
+  flag: 'AMOUNT_MISMATCH' | 'CONTRADICTS_FINAL' | 'AFTER_CANCEL' | 'UNKNOWN_PAYMENT' | null;
+  createdAt: string;
+}
+
+export interface NotificationRepository {
+  insert(record: NotificationRecord): Promise<void>;
+  listFor(paymentRequestId: string): Promise<NotificationRecord[]>;
 }

@@ -112,7 +112,7 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
     ...env,
   });
   const clock = new TestClock();
-  const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), clock.now);
+  const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { clock: clock.now });
   const server: Server = await new Promise((resolve) => {
     const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -142,7 +142,8 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
         if (value !== undefined) headers[name] = value;
       }
       const method = options.method ?? 'POST';
-      const response = await fetch(`${url}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : raw });
+      // Bytes, not a string: fetch would add its own text/plain Content-Type to a string body.
+      const response = await fetch(`${url}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(raw) });
       const text = await response.text();
       return { status: response.status, headers: response.headers, text, body: JSON.parse(text), signatureValid: responseSignatureValid(path, response.headers, text) };
     },

@@ -59,6 +59,8 @@ export function resultFor(error: unknown): { result: Result; unexpected: boolean
   if (e?.type === 'entity.too.large') return { result: result('PARAM_ILLEGAL', 'The request body is too large.'), unexpected: false };
   if (e?.type === 'entity.verify.failed' || e?.type === 'request.aborted') return { result: result('PARAM_ILLEGAL', 'The request body could not be read.'), unexpected: false };
   if (e?.status === 415) return { result: result('MEDIA_TYPE_NOT_ACCEPTABLE'), unexpected: false };
+  if (e?.status === 404) return { result: result('NO_INTERFACE_DEF'), unexpected: false };
+  if (e?.status === 405) return { result: result('METHOD_NOT_SUPPORTED'), unexpected: false };
   if (e?.status === 400 && Array.isArray(e.errors)) {
     const detail = e.errors
       .map((x) => `${(x.path ?? '').replace(/^\/(body|headers)\/?/, '').replace(/\//g, '.') || 'body'}: ${x.message}`)

@@ -8,8 +8,10 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
 import { codeValue } from '../../domain/codes.js';
 import { InvalidInput, NotFound, type MerchantChanges, type MerchantInput, type MerchantService, type StoreInput } from '../../domain/merchants.js';
-import type { Merchant, PaymentStatus } from '../../domain/model.js';
-import { Conflict, type OrderInput, type OrderService } from '../../domain/orders.js';
+import type { Merchant, Payment, PaymentStatus } from '../../domain/model.js';
+import { PaymentCodeNotRoutable, type UserPresentedInput, type UserPresentedService } from '../../domain/user-presented-payments.js';
+import { Conflict } from '../../domain/idempotency.js';
+import type { OrderInput, OrderService } from '../../domain/orders.js';
 import { merchantProblemFor, PaymentRefused } from '../../domain/result-codes.js';
 import { DuplicateKey } from '../../store/types.js';
 import { sendProblem } from './problem.js';
@@ -22,6 +24,13 @@ export interface MerchantRouterOptions {
   bodyLimitBytes: number;
   merchants: MerchantService;
   orders: OrderService;
+  userPresented: UserPresentedService;
+  /** How long POST /v1/payments waits for a final state before answering PENDING. */
+  paymentWaitMs: number;
+  /** Waits until the payment is final or `ms` passed; returns it as it is then. */
+  awaitFinal: (paymentRequestId: string, ms: number) => Promise<Payment | undefined>;
+  /** A cancelPayment was scheduled now: wake the worker. */
+  onCancelAccepted: () => void;
   logger: Logger;
 }
 
@@ -48,14 +57,17 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
   const unauthorized = (res: Response, detail: string) => sendProblem(res, { status: 401, type: '/problems/unauthorized', title: 'Unauthorized', detail });
 
   // Comparing digests keeps the comparison constant-time whatever the token's length.
-  const requireAdmin: RequestHandler = (req, res, next) => {
+  /**
+   * Authentication comes before validation, so a caller without credentials learns nothing about the
+   * API: /v1/merchants… takes the admin token, every other /v1 call a merchant's API key.
+   */
+  const authenticate: RequestHandler = async (req, res, next) => {
     const token = bearer(req);
-    if (!token || !timingSafeEqual(digest(token), adminDigest)) return unauthorized(res, 'This call needs the admin token as a Bearer token.');
-    next();
-  };
-
-  const requireMerchant: RequestHandler = async (req, res, next) => {
-    const token = bearer(req);
+    const path = `${req.baseUrl}${req.path}`;
+    if (path === '/v1/merchants' || path.startsWith('/v1/merchants/')) {
+      if (!token || !timingSafeEqual(digest(token), adminDigest)) return unauthorized(res, 'This call needs the admin token as a Bearer token.');
+      return next();
+    }
     const merchant = token ? await merchants.authenticate(token) : undefined;
     if (!merchant) return unauthorized(res, "This call needs a merchant's API key as a Bearer token.");
     res.locals.merchant = merchant;
@@ -64,7 +76,7 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
 
   const paymentView = (payment: Parameters<typeof paymentResource>[0]) => paymentResource(payment, orders.statusOf(payment), orders.codeValueOf(payment));
 
-  router.use('/v1', express.json({ limit: options.bodyLimitBytes }));
+  router.use('/v1', authenticate, express.json({ limit: options.bodyLimitBytes }));
   router.use(
     OpenApiValidator.middleware({
       apiSpec: options.spec as never,
@@ -76,36 +88,43 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
     }),
   );
 
-  router.post('/v1/merchants', requireAdmin, async (req, res) => {
+  router.post('/v1/merchants', async (req, res) => {
     const { merchant, apiKey } = await merchants.onboard(req.body as MerchantInput);
     res.status(201).json({ ...merchantResource(merchant), apiKey });
   });
 
-  router.get('/v1/merchants/:merchantId', requireAdmin, async (req, res) => {
+  router.get('/v1/merchants/:merchantId', async (req, res) => {
     res.json(merchantResource(await merchants.get(req.params.merchantId as string)));
   });
 
-  router.patch('/v1/merchants/:merchantId', requireAdmin, async (req, res) => {
+  router.patch('/v1/merchants/:merchantId', async (req, res) => {
     res.json(merchantResource(await merchants.update(req.params.merchantId as string, req.body as MerchantChanges)));
   });
 
-  router.post('/v1/stores', requireMerchant, async (req, res) => {
+  router.post('/v1/stores', async (req, res) => {
     const store = await merchants.addStore(merchantOf(res), req.body as StoreInput);
     res.status(201).json(storeResource(store, codeValue(options.codeBaseUrl, 'ENTRY_CODE', store.entryCodeToken)));
   });
 
-  router.get('/v1/stores/:storeId', requireMerchant, async (req, res) => {
+  router.get('/v1/stores/:storeId', async (req, res) => {
     const store = await merchants.getStore(merchantOf(res), req.params.storeId as string);
     res.json(storeResource(store, codeValue(options.codeBaseUrl, 'ENTRY_CODE', store.entryCodeToken)));
   });
 
-  router.post('/v1/orders', requireMerchant, async (req, res) => {
+  router.post('/v1/orders', async (req, res) => {
     const key = req.get('idempotency-key');
     const created = await orders.createOrder(merchantOf(res), req.body as OrderInput, key ? { key, request: req.body } : undefined);
     res.status(201).json(created);
   });
 
-  router.get('/v1/payments', requireMerchant, async (req, res) => {
+  router.post('/v1/payments', async (req, res) => {
+    const key = req.get('idempotency-key');
+    const { payment } = await options.userPresented.create(merchantOf(res), req.body as UserPresentedInput, key ? { key, request: req.body } : undefined);
+    const settled = (await options.awaitFinal(payment.paymentRequestId, options.paymentWaitMs)) ?? payment;
+    res.status(201).json(paymentView(settled));
+  });
+
+  router.get('/v1/payments', async (req, res) => {
     const query = req.query as Record<string, string | undefined>;
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw new InvalidInput('cursor is not a cursor this API returned', 'cursor');
@@ -117,12 +136,14 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
     res.json({ items: page.map(paymentView), nextCursor: items.length > limit ? encodeCursor(page[page.length - 1]!) : null });
   });
 
-  router.get('/v1/payments/:paymentRequestId', requireMerchant, async (req, res) => {
+  router.get('/v1/payments/:paymentRequestId', async (req, res) => {
     res.json(paymentView(await orders.getPayment(merchantOf(res), req.params.paymentRequestId as string)));
   });
 
-  router.post('/v1/payments/:paymentRequestId/cancel', requireMerchant, async (req, res) => {
-    res.json(paymentView(await orders.cancel(merchantOf(res), req.params.paymentRequestId as string)));
+  router.post('/v1/payments/:paymentRequestId/cancel', async (req, res) => {
+    const { payment, accepted } = await orders.cancel(merchantOf(res), req.params.paymentRequestId as string);
+    if (accepted) options.onCancelAccepted();
+    res.status(accepted ? 202 : 200).json(paymentView(payment));
   });
 
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -138,6 +159,10 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
     if (error instanceof NotFound) return sendProblem(res, { status: 404, type: '/problems/not-found', title: 'Not found', detail: error.message });
     if (error instanceof DuplicateKey) {
       return sendProblem(res, { status: 409, type: '/problems/duplicate', title: 'Already exists', detail: `Another record already has this ${error.entity}.` });
+    }
+    if (error instanceof PaymentCodeNotRoutable) {
+      const title = error.reason === 'direct-wallet' ? 'Payment code routed to a directly integrated wallet' : 'Not an Alipay+ payment code';
+      return sendProblem(res, { status: 422, type: `/problems/${error.reason}`, title, detail: error.message });
     }
     if (error instanceof Conflict) return sendProblem(res, { status: 409, type: `/problems/${error.type}`, title: 'Conflict', detail: error.message });
     if (e?.type === 'entity.parse.failed') return sendProblem(res, { status: 400, type: '/problems/validation-error', title: 'Invalid request', detail: 'The body is not valid JSON.' });
