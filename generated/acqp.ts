@@ -174,6 +174,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/aps/api/v1/payments/notifyPayment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive the final result of a payment from Alipay+
+         * @description Alipay+ reports the final result (S or F, never U) of a payment the gateway sent with `pay`, to the
+         *     `paymentNotifyUrl` given in `pay` or the URL registered in the Alipay+ Developer Center (reference
+         *     §3.4). Alipay+ waits 5 s and retries while the acknowledgement is not a signed S (third-party
+         *     schedule: 2 min, 10 min, 10 min, 1 h, 2 h, 6 h, 15 h — UNCONFIRMED).
+         *
+         *     The acknowledgement is about receipt, not about the payment: once the message is authentic and
+         *     stored it is S/`SUCCESS`, whatever it says. What the gateway does with it:
+         *     - a PENDING payment, amount matching, not being cancelled → SUCCEEDED (S, with `paymentId`, `pspId`,
+         *       `customerId`, `walletBrandName`, `paymentTime`) or FAILED (F, with the code);
+         *     - a payment already final with the same outcome → a harmless duplicate, recorded;
+         *     - a `paymentAmount` that differs from the stored payment, a result that contradicts a final state, a
+         *       notification for a payment being cancelled (the cancel wins), or an unknown `paymentRequestId` →
+         *       recorded and flagged, never applied.
+         *
+         *     | resultCode | status | meaning | when this gateway returns it |
+         *     |---|---|---|---|
+         *     | `SUCCESS` | S | Received | the notification is authentic and stored |
+         *     | `INVALID_CLIENT` | F | The client is invalid. | pipeline |
+         *     | `INVALID_SIGNATURE` | F | The signature is invalid. | pipeline |
+         *     | `KEY_NOT_FOUND` | F | The key is not found. | pipeline |
+         *     | `MEDIA_TYPE_NOT_ACCEPTABLE` | F | Media type not acceptable. | pipeline |
+         *     | `METHOD_NOT_SUPPORTED` | F | Method not implemented. | pipeline |
+         *     | `NO_INTERFACE_DEF` | F | API is not defined. | pipeline |
+         *     | `PARAM_ILLEGAL` | F | Illegal parameters. | pipeline (names the field) |
+         *     | `REQUEST_TRAFFIC_EXCEED_LIMIT` | U | The request traffic exceeds the limit. | pipeline |
+         *     | `UNKNOWN_EXCEPTION` | U | Unknown failure. | the notification could not be stored (Alipay+ retries) |
+         */
+        post: operations["notifyPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -321,6 +366,39 @@ export interface components {
             result: {
                 /** @enum {string} */
                 resultCode: "ORDER_NOT_EXIST" | "INVALID_CLIENT" | "INVALID_SIGNATURE" | "KEY_NOT_FOUND" | "MEDIA_TYPE_NOT_ACCEPTABLE" | "METHOD_NOT_SUPPORTED" | "NO_INTERFACE_DEF" | "PARAM_ILLEGAL";
+                /** @constant */
+                resultStatus: "F";
+                resultMessage?: components["schemas"]["ResultMessage"];
+            } | components["schemas"]["UnknownResult"];
+        };
+        /** @description The final result of a payment (reference §3.4). Unknown fields are accepted and ignored. */
+        NotifyPaymentRequest: {
+            /** @description The payment's result; only S or F (a notification is sent once the payment is final). */
+            paymentResult: {
+                resultCode: string;
+                /** @enum {string} */
+                resultStatus: "S" | "F";
+                resultMessage?: string | null;
+            };
+            paymentRequestId: string;
+            /** @description Present when the payment succeeded. */
+            paymentId?: string | null;
+            acquirerId: string;
+            pspId?: string | null;
+            customerId?: string | null;
+            /** @description Checked against the stored payment; a difference is recorded and flagged, never applied. */
+            paymentAmount?: components["schemas"]["Amount"] | null;
+            /** Format: date-time */
+            paymentTime?: string | null;
+            walletBrandName?: string | null;
+            settlementAmount?: components["schemas"]["Amount"] | null;
+            settlementQuote?: components["schemas"]["Quote"] | null;
+        };
+        /** @description The acknowledgement (about receipt, not about the payment). */
+        NotifyPaymentResponse: {
+            result: components["schemas"]["SuccessResult"] | {
+                /** @enum {string} */
+                resultCode: "INVALID_CLIENT" | "INVALID_SIGNATURE" | "KEY_NOT_FOUND" | "MEDIA_TYPE_NOT_ACCEPTABLE" | "METHOD_NOT_SUPPORTED" | "NO_INTERFACE_DEF" | "PARAM_ILLEGAL";
                 /** @constant */
                 resultStatus: "F";
                 resultMessage?: components["schemas"]["ResultMessage"];
@@ -837,6 +915,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InquiryPushPaymentResponse"];
+                };
+            };
+        };
+    };
+    notifyPayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The ACQP's client id assigned by Alipay+ (`ACQP_CLIENT_ID`). Alipay+ sends the ACQP's own client
+                 *     id in both directions; anything else → `INVALID_CLIENT`.
+                 * @example SANDBOX_ACQP_LOCAL_0001
+                 */
+                "Client-Id": components["parameters"]["ClientId"];
+                /**
+                 * @description When the request was sent: ISO 8601 with an offset or `Z`, e.g. `2019-04-04T12:08:56+05:30` or
+                 *     `2025-02-20T08:51:49.09Z`; it is signed byte for byte. Checked after the signature: missing,
+                 *     unparseable, or more than `REQUEST_TIME_TOLERANCE_SECONDS` (default 600) away from the
+                 *     gateway's clock → `PARAM_ILLEGAL` naming Request-Time.
+                 * @example 2025-02-20T08:51:49.09Z
+                 */
+                "Request-Time": components["parameters"]["RequestTime"];
+                /**
+                 * @description `algorithm=RSA256, keyVersion=<n>, signature=<s>`: pairs separated by `,`, in any order, spaces
+                 *     tolerated, each split on its first `=`; a missing `keyVersion` means 1. `<s>` is the URL-encoded
+                 *     standard base64 of SHA256withRSA (RSASSA-PKCS1-v1_5) over
+                 *     `POST <path>\n<Client-Id>.<Request-Time>.<raw body>`, verified with the Alipay+ public key of
+                 *     that `keyVersion`. Missing, malformed or not verifying → `INVALID_SIGNATURE`; a `keyVersion` with
+                 *     no configured key → `KEY_NOT_FOUND`.
+                 * @example algorithm=RSA256, keyVersion=1, signature=WEm8eoAOUs52N8TIN5xUelXjr3IiKKCGU5Wfe2TSuN1F%2B9HCZ2P1CDnhQi%2BAgBs06BLfQ5vzMWE5wipg5CLWkMf4V7c5fR1LqM0QoZu9J3%2FvST2AUyIenpIebKKL383cESEzvEX%2Bb1%2BIZJ01w9pTL4LvtII9KaHGsdfJ7cDtlKapZJ9NSL4Pv13hKy8Y4VEAlAm%2F5zExsK1WqKwHJtDOlRd1IajJDR6gKv%2B216x2hPm1BVkMAIcLytAyJtmOJjYzYnFN9Zo4ZNc%2FIUvcEtgJ9RDXB4TpnlrIfun5nvRc4qDQvBrWdlQg%2FyeyBxoKtjJD%2FDe2JMLWRUztwKJJByOYgw%3D%3D
+                 */
+                Signature: components["parameters"]["Signature"];
+                /**
+                 * @description `application/json` (a `charset` parameter is allowed). A missing Content-Type is read as JSON;
+                 *     any other media type → `MEDIA_TYPE_NOT_ACCEPTABLE`. (OpenAPI tools ignore a parameter named
+                 *     Content-Type; it is listed for readers.)
+                 * @example application/json; charset=UTF-8
+                 */
+                "Content-Type"?: components["parameters"]["ContentType"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotifyPaymentRequest"];
+            };
+        };
+        responses: {
+            /** @description Every outcome (see the result-code table). */
+            200: {
+                headers: {
+                    "Client-Id": components["headers"]["ClientId"];
+                    "Response-Time": components["headers"]["ResponseTime"];
+                    Signature: components["headers"]["Signature"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyPaymentResponse"];
                 };
             };
         };

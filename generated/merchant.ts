@@ -121,7 +121,23 @@ export interface paths {
          */
         get: operations["listPayments"];
         put?: never;
-        post?: never;
+        /**
+         * Charge a scanned user payment code (User-presented Mode)
+         * @description The cashier scanned the user's wallet code. The gateway routes it (seed 001 regexes, in order), stores
+         *     the payment as PENDING with a fresh `paymentRequestId`, then calls Alipay+ `pay`. It answers 201 with
+         *     the payment as soon as it is final (SUCCEEDED, or FAILED with `failure`), or after `PAYMENT_WAIT_MS`
+         *     (default 10 s) with status PENDING: poll `GET /v1/payments/{paymentRequestId}` then. A PENDING payment
+         *     always ends in one final state agreed with Alipay+: unknown results are inquired, resent, and at expiry
+         *     cancelled (CANCELLED).
+         *
+         *     Expiry: the earlier of one minute after the payment is placed and `expiresInSeconds`.
+         *
+         *     The same `Idempotency-Key` replays the same payment (never a second charge); the same key with another
+         *     body is 409. A code that is no Alipay+ payment code is 422 `/problems/not-alipayplus-code` and nothing
+         *     is sent to Alipay+; a code of a wallet this acquirer integrates directly (`DIRECT_WALLETS`) is 422
+         *     `/problems/direct-wallet`.
+         */
+        post: operations["createPayment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -295,6 +311,19 @@ export interface components {
              * @description How long the code can be paid; at most 180 (Alipay+'s 3 minutes).
              * @default 120
              */
+            expiresInSeconds?: number | null;
+        };
+        PaymentCreate: {
+            storeId: string;
+            /** @description The merchant's order id; sent to Alipay+ as `order.referenceOrderId`. */
+            referenceOrderId: string;
+            orderDescription: string;
+            amount: components["schemas"]["Amount"];
+            /** @description The code scanned from the user's wallet (digits). Never logged in full. */
+            paymentCode: string;
+            /** @description The POS terminal; sent to Alipay+ as `env.storeTerminalId`. */
+            terminalId?: string | null;
+            /** @description Expiry the merchant asks for; the payment expires at the earlier of this and one minute (Alipay+'s default). */
             expiresInSeconds?: number | null;
         };
         OrderCreated: {
@@ -785,6 +814,64 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Other"];
+        };
+    };
+    createPayment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the call safe to retry: the same key with the same body replays the first answer; the same
+                 *     key with a different body → 409 `/problems/idempotency-key-reused`. Scoped to the merchant.
+                 * @example 7c0e7f3e-2f4b-4d0a-9d55-1f0e3c2b9a10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentCreate"];
+            };
+        };
+        responses: {
+            /** @description The payment, final or still PENDING. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["MerchantNotEligible"];
+            404: components["responses"]["NotFound"];
+            /** @description `/problems/idempotency-key-reused`: this `Idempotency-Key` came with a different body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /**
+             * @description `/problems/not-alipayplus-code` (not an Alipay+ payment code), `/problems/direct-wallet` (routed to a
+             *     directly integrated wallet), or `/problems/payment-refused` with `resultCode` (currency, amount,
+             *     limits).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             default: components["responses"]["Other"];
         };
     };
