@@ -13,6 +13,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { describe, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { AlipayplusPort } from '../../src/domain/user-presented-payments.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { contentToSign, loadPrivateKey, loadPublicKey, parseSignatureHeader, Signer, verifyContent } from '../../src/signing.js';
 import { ACQP_KEYS, ALIPAYPLUS_KEYS } from './keys.js';
@@ -92,7 +93,7 @@ export function responseSignatureValid(path: string, headers: Headers, text: str
 
 let counter = 0;
 
-export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<string, string> = {}, alipayplus?: AlipayplusPort): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'acqp-test-'));
   const schema = `t_${process.pid}_${++counter}_${randomBytes(4).toString('hex')}`;
   const postgresUrl = inject('postgresUrl');
@@ -112,7 +113,7 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
     ...env,
   });
   const clock = new TestClock();
-  const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { clock: clock.now });
+  const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { clock: clock.now, ...(alipayplus ? { alipayplus } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
   });
