@@ -14,6 +14,7 @@ import { userPresentedService, type AlipayplusPort } from './domain/user-present
 import { acqpOperations } from './http/alipayplus/operations.js';
 import { buildApp } from './http/app.js';
 import { loadSpec } from './http/specs.js';
+import { createMetrics } from './metrics.js';
 import { Signer } from './signing.js';
 import { openDatabase } from './store/index.js';
 import type { Database } from './store/types.js';
@@ -41,7 +42,11 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   );
   const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
   const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys);
-  const alipayplus = overrides.alipayplus ?? alipayplusClient({ baseUrl: config.alipayplusBaseUrl, signer, audit: db.audit, clock });
+  const metrics = createMetrics({
+    pendingPayments: () => db.payments.countPending(clock().toISOString()),
+    overdueSteps: () => db.schedule.countOverdue(clock().toISOString()),
+  });
+  const alipayplus = overrides.alipayplus ?? alipayplusClient({ baseUrl: config.alipayplusBaseUrl, signer, audit: db.audit, metrics, clock });
 
   const merchants = merchantService(db, clock);
   const userPresented = userPresentedService(db, alipayplus, { schedule: config.schedule, direct: config.directWallets, paymentNotifyUrl: config.paymentNotifyUrl }, clock);
@@ -63,6 +68,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     acqpOperations: acqpOperations(push, userPresented),
     signer,
     audit: db.audit,
+    metrics,
     ready: () => db.ready(),
     merchantApi: {
       adminToken: config.adminToken,

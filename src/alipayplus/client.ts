@@ -10,6 +10,7 @@ import type { paths } from '../../generated/alipayplus.js';
 import type { AlipayplusPort, CallResult } from '../domain/user-presented-payments.js';
 import { maskCode } from '../logger.js';
 import { nowIso, type Signer } from '../signing.js';
+import type { Metrics } from '../metrics.js';
 import type { AuditLog } from '../store/types.js';
 
 export const ALIPAYPLUS_PATHS = {
@@ -28,6 +29,7 @@ export interface AlipayplusClientOptions {
   baseUrl: string;
   signer: Signer;
   audit: AuditLog;
+  metrics?: Metrics;
   timeoutsMs?: Partial<Record<Api, number>>;
   clock?: () => Date;
   /** Extra request headers, e.g. Prism's `Prefer` in contract tests. */
@@ -80,6 +82,7 @@ export function alipayplusClient(options: AlipayplusClientOptions): AlipayplusPo
       result = { kind: 'NO_RESULT', reason: e.name === 'TimeoutError' ? `no answer within ${timeouts[api]} ms` : `transport error: ${e.message}` };
     }
     const answered = result.kind === 'ANSWER' ? (result.body.result ?? {}) : {};
+    options.metrics?.outboundCalls.inc({ api, outcome: result.kind === 'ANSWER' ? String(answered.resultStatus ?? 'NO_RESULT') : 'NO_RESULT' });
     audit.record({
       direction: 'OUT',
       api,

@@ -1,5 +1,8 @@
 /** The HTTP surface: the Alipay+ pipeline, the merchant API and the operations endpoints, in one app. */
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Metrics } from '../metrics.js';
 import type { Logger } from 'pino';
 import { alipayplusPipeline, type AlipayplusOperation } from './alipayplus/pipeline.js';
 import { merchantRouter, type MerchantRouterOptions } from './merchant/router.js';
@@ -14,6 +17,7 @@ export interface AppParts {
   acqpOperations: Record<string, AlipayplusOperation>;
   signer: Signer;
   audit: AuditLog;
+  metrics: Metrics;
   ready: () => Promise<boolean>;
   merchantApi: Omit<MerchantRouterOptions, 'spec' | 'logger' | 'bodyLimitBytes'>;
   requestTimeToleranceSeconds: number;
@@ -27,6 +31,29 @@ export function buildApp(parts: AppParts): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(
+    pinoHttp({
+      logger: parts.logger,
+      // The caller's X-Request-Id when it sends one, else ours; echoed back, and on every log line.
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const path = req.path; // read now: mounted routers rewrite it on the way
+    res.on('finish', () => {
+      const surface = path.startsWith('/aps/') ? 'alipayplus' : path.startsWith('/v1/') ? 'merchant' : 'ops';
+      const route = surface === 'alipayplus' ? (parts.acqpOperations[path]?.api ?? 'unknown') : req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      parts.metrics.requestDuration.observe({ surface, route, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+  app.use(
     alipayplusPipeline({
       spec: parts.acqpSpec,
       operations: parts.acqpOperations,
@@ -34,12 +61,13 @@ export function buildApp(parts: AppParts): Express {
       requestTimeToleranceSeconds: parts.requestTimeToleranceSeconds,
       bodyLimitBytes: parts.bodyLimitBytes,
       audit: parts.audit,
+      metrics: parts.metrics,
       logger: parts.logger,
       clock: parts.clock,
     }),
   );
   app.use(merchantRouter({ ...parts.merchantApi, spec: parts.merchantSpec, logger: parts.logger, bodyLimitBytes: parts.bodyLimitBytes }));
-  app.use(operationsRouter(parts.ready));
+  app.use(operationsRouter(parts.ready, parts.metrics));
   app.use((_req, res) => sendProblem(res, { status: 404, type: '/problems/not-found', title: 'Not found', detail: 'No such endpoint.' }));
   return app;
 }

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
+import type { Metrics } from '../metrics.js';
 import { SPEC_DIR, SPEC_NAMES } from './specs.js';
 
-export function operationsRouter(ready: () => Promise<boolean>): Router {
+export function operationsRouter(ready: () => Promise<boolean>, metrics: Metrics): Router {
   const router = express.Router();
   const specs = new Map(SPEC_NAMES.map((name) => [`${name}.yaml`, readFileSync(join(SPEC_DIR, `${name}.yaml`))]));
 
@@ -14,6 +15,9 @@ export function operationsRouter(ready: () => Promise<boolean>): Router {
   router.get('/readyz', async (_req, res) => {
     const ok = await ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: ok ? 'ok' : 'unreachable or not migrated' });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   router.get('/openapi/:file', (req, res) => {
     const spec = specs.get(req.params.file);

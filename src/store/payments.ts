@@ -122,6 +122,10 @@ export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepositor
         .count({ n: '*' });
       return Number(row?.n ?? 0);
     },
+    async countPending(now) {
+      const [row] = await table().where('status', 'PENDING').whereNot((q) => whereExpiredOrderCode(q, now)).count({ n: '*' });
+      return Number(row?.n ?? 0);
+    },
     async list(filter: PaymentListFilter) {
       const q = table().where('merchant_id', filter.merchantId);
       if (filter.status === 'EXPIRED') {

@@ -48,6 +48,8 @@ export interface PaymentRepository {
   update(payment: Payment): Promise<void>;
   /** PENDING (not expired) and SUCCEEDED payments of the merchant created at or after `since`. */
   countCounted(merchantId: string, since: string, now: string): Promise<number>;
+  /** Payments not final yet: PENDING, except order codes past their expiry. */
+  countPending(now: string): Promise<number>;
   /** Newest first, ties by paymentRequestId; returns at most `limit` rows. */
   list(filter: PaymentListFilter): Promise<Payment[]>;
 }

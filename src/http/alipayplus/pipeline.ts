@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { PaymentRefused, result, type Result } from '../../domain/result-codes.js';
 import { nowIso, type Signer } from '../../signing.js';
 import type { AuditLog } from '../../store/types.js';
+import type { Metrics } from '../../metrics.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 
@@ -32,6 +33,7 @@ export interface AlipayplusPipelineOptions {
   requestTimeToleranceSeconds: number;
   bodyLimitBytes: number;
   audit: AuditLog;
+  metrics: Metrics;
   logger: Logger;
   clock: () => Date;
 }
@@ -85,6 +87,8 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
     };
     res.status(200).set(headers).end(json);
     const state = stateOf(res);
+    const api = state.operation?.api ?? 'unknown';
+    options.metrics.alipayplusRequests.inc({ api, resultCode: body.result.resultCode });
     audit.record({
       direction: 'IN',
       api: state.operation?.api ?? req.path,
@@ -165,7 +169,7 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
   const fail = (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/aps/')) return next(error);
     const { result: outcome, unexpected } = resultFor(error);
-    if (unexpected) logger.error({ err: error, path: req.path }, 'unexpected failure on an Alipay+ endpoint');
+    if (unexpected) (req.log ?? logger).error({ err: error, path: req.path }, 'unexpected failure on an Alipay+ endpoint');
     respond(req, res, { result: outcome });
   };
 
