@@ -535,7 +535,7 @@ export interface components {
             };
         };
         /**
-         * @description Any other problem: 405 `/problems/method-not-allowed`, 413 `/problems/too-large`, 415
+         * @description Any other problem: 405 `/problems/method-not-allowed`, 413 `/problems/too-large`, 429 `/problems/too-many-requests`, 415
          *     `/problems/unsupported-media-type`, 500 `/problems/internal`, 503 `/problems/unavailable`.
          */
         Other: {

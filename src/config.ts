@@ -40,6 +40,9 @@ export interface Config {
   workerPollIntervalMs: number;
   workerLeaseMs: number;
   workerConcurrency: number;
+  rateLimitAlipayplusPerSecond: number;
+  rateLimitMerchantPerSecond: number;
+  sqliteBusyTimeoutMs: number;
 }
 
 /** The local simulator (`npm run simulator`), where sandbox pay/inquiry/cancel go by default. */
@@ -100,6 +103,9 @@ const scalars = z.object({
   WORKER_POLL_INTERVAL_MS: integer('WORKER_POLL_INTERVAL_MS', 10, 60_000).default(250),
   WORKER_LEASE_MS: integer('WORKER_LEASE_MS', 1_000, 600_000).default(30_000),
   WORKER_CONCURRENCY: integer('WORKER_CONCURRENCY', 1, 1_000).default(16),
+  RATE_LIMIT_ALIPAYPLUS_PER_SECOND: integer('RATE_LIMIT_ALIPAYPLUS_PER_SECOND', 0, 1_000_000).default(5000),
+  RATE_LIMIT_MERCHANT_PER_SECOND: integer('RATE_LIMIT_MERCHANT_PER_SECOND', 0, 1_000_000).default(500),
+  SQLITE_BUSY_TIMEOUT_MS: integer('SQLITE_BUSY_TIMEOUT_MS', 0, 600_000).default(5000),
 });
 
 /** A PEM value given inline or as a path to a file holding it. */
@@ -203,5 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerPollIntervalMs: s.WORKER_POLL_INTERVAL_MS,
     workerLeaseMs: s.WORKER_LEASE_MS,
     workerConcurrency: s.WORKER_CONCURRENCY,
+    rateLimitAlipayplusPerSecond: s.RATE_LIMIT_ALIPAYPLUS_PER_SECOND,
+    rateLimitMerchantPerSecond: s.RATE_LIMIT_MERCHANT_PER_SECOND,
+    sqliteBusyTimeoutMs: s.SQLITE_BUSY_TIMEOUT_MS,
   };
 }

@@ -13,6 +13,7 @@ import { pushPaymentService } from './domain/push-payments.js';
 import { userPresentedService, type AlipayplusPort } from './domain/user-presented-payments.js';
 import { acqpOperations } from './http/alipayplus/operations.js';
 import { buildApp } from './http/app.js';
+import { rateLimiter } from './http/rate-limit.js';
 import { loadSpec } from './http/specs.js';
 import { createMetrics } from './metrics.js';
 import { Signer } from './signing.js';
@@ -37,7 +38,7 @@ export interface GatewayOverrides {
 export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const clock = overrides.clock ?? (() => new Date());
   const db = await openDatabase(
-    { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs },
+    { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, busyTimeoutMs: config.sqliteBusyTimeoutMs },
     (error) => logger.warn({ err: error }, 'audit write failed; entries kept for the next attempt'),
   );
   const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
@@ -84,6 +85,8 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
       onCancelAccepted: () => worker.wake(),
     },
     requestTimeToleranceSeconds: config.requestTimeToleranceSeconds,
+    alipayplusRateLimit: rateLimiter(config.rateLimitAlipayplusPerSecond),
+    merchantRateLimit: rateLimiter(config.rateLimitMerchantPerSecond),
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
     clock,

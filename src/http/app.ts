@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Metrics } from '../metrics.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Logger } from 'pino';
 import { alipayplusPipeline, type AlipayplusOperation } from './alipayplus/pipeline.js';
 import { merchantRouter, type MerchantRouterOptions } from './merchant/router.js';
@@ -19,8 +20,10 @@ export interface AppParts {
   audit: AuditLog;
   metrics: Metrics;
   ready: () => Promise<boolean>;
-  merchantApi: Omit<MerchantRouterOptions, 'spec' | 'logger' | 'bodyLimitBytes'>;
+  merchantApi: Omit<MerchantRouterOptions, 'spec' | 'logger' | 'bodyLimitBytes' | 'rateLimit'>;
   requestTimeToleranceSeconds: number;
+  alipayplusRateLimit: RateLimiter;
+  merchantRateLimit: RateLimiter;
   bodyLimitBytes: number;
   logger: Logger;
   clock: () => Date;
@@ -59,6 +62,7 @@ export function buildApp(parts: AppParts): Express {
       operations: parts.acqpOperations,
       signer: parts.signer,
       requestTimeToleranceSeconds: parts.requestTimeToleranceSeconds,
+      rateLimit: parts.alipayplusRateLimit,
       bodyLimitBytes: parts.bodyLimitBytes,
       audit: parts.audit,
       metrics: parts.metrics,
@@ -66,7 +70,7 @@ export function buildApp(parts: AppParts): Express {
       clock: parts.clock,
     }),
   );
-  app.use(merchantRouter({ ...parts.merchantApi, spec: parts.merchantSpec, logger: parts.logger, bodyLimitBytes: parts.bodyLimitBytes }));
+  app.use(merchantRouter({ ...parts.merchantApi, spec: parts.merchantSpec, logger: parts.logger, bodyLimitBytes: parts.bodyLimitBytes, rateLimit: parts.merchantRateLimit }));
   app.use(operationsRouter(parts.ready, parts.metrics));
   app.use((_req, res) => sendProblem(res, { status: 404, type: '/problems/not-found', title: 'Not found', detail: 'No such endpoint.' }));
   return app;

@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   schema?: string | undefined;
   poolMax?: number | undefined;
   statementTimeoutMs?: number | undefined;
+  /** SQLite only: how long a statement waits for another process's lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number | undefined;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -50,7 +52,7 @@ export function createKnex(options: DatabaseOptions): Knex {
       min: 1,
       max: 1,
       afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.exec('PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;', (err) =>
+        conn.exec(`PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=${options.busyTimeoutMs ?? 5000}; PRAGMA synchronous=NORMAL;`, (err) =>
           done(err, conn),
         );
       },

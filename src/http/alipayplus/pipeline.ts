@@ -15,6 +15,7 @@ import { PaymentRefused, result, type Result } from '../../domain/result-codes.j
 import { nowIso, type Signer } from '../../signing.js';
 import type { AuditLog } from '../../store/types.js';
 import type { Metrics } from '../../metrics.js';
+import type { RateLimiter } from '../rate-limit.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 
@@ -31,6 +32,8 @@ export interface AlipayplusPipelineOptions {
   operations: Record<string, AlipayplusOperation>;
   signer: Signer;
   requestTimeToleranceSeconds: number;
+  /** Per Client-Id, checked once the request is authentic. */
+  rateLimit: RateLimiter;
   bodyLimitBytes: number;
   audit: AuditLog;
   metrics: Metrics;
@@ -136,6 +139,7 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
     const requestTime = req.get('request-time') ?? '';
     const verified = signer.verify(req.originalUrl, requestTime, raw, req.get('signature'));
     if (!verified.ok) refuse(verified.reason, verified.message);
+    if (!options.rateLimit.take(signer.clientId)) refuse('REQUEST_TRAFFIC_EXCEED_LIMIT');
     const sent = ISO_8601.test(requestTime) ? Date.parse(requestTime) : NaN;
     if (Number.isNaN(sent)) refuse('PARAM_ILLEGAL', 'Request-Time must be an ISO 8601 date-time with an offset or Z.');
     if (Math.abs(clock().getTime() - sent) > options.requestTimeToleranceSeconds * 1000) {

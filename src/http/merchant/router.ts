@@ -14,11 +14,14 @@ import { Conflict } from '../../domain/idempotency.js';
 import type { OrderInput, OrderService } from '../../domain/orders.js';
 import { merchantProblemFor, PaymentRefused } from '../../domain/result-codes.js';
 import { DuplicateKey } from '../../store/types.js';
+import type { RateLimiter } from '../rate-limit.js';
 import { sendProblem } from './problem.js';
 import { decodeCursor, encodeCursor, merchantResource, paymentResource, storeResource } from './representations.js';
 
 export interface MerchantRouterOptions {
   spec: object;
+  /** Per API key (and for the admin token), checked once the caller is authenticated. */
+  rateLimit: RateLimiter;
   adminToken: string;
   codeBaseUrl: string;
   bodyLimitBytes: number;
@@ -54,6 +57,11 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
   const router = express.Router();
   const adminDigest = digest(options.adminToken);
 
+  const limited = (key: string) => !options.rateLimit.take(key);
+  const tooMany = (res: Response) => {
+    res.setHeader('Retry-After', '1');
+    sendProblem(res, { status: 429, type: '/problems/too-many-requests', title: 'Too many requests', detail: 'This API key is over its request rate; retry after a second.' });
+  };
   const unauthorized = (res: Response, detail: string) => sendProblem(res, { status: 401, type: '/problems/unauthorized', title: 'Unauthorized', detail });
 
   // Comparing digests keeps the comparison constant-time whatever the token's length.
@@ -66,10 +74,11 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
     const path = `${req.baseUrl}${req.path}`;
     if (path === '/v1/merchants' || path.startsWith('/v1/merchants/')) {
       if (!token || !timingSafeEqual(digest(token), adminDigest)) return unauthorized(res, 'This call needs the admin token as a Bearer token.');
-      return next();
+      return limited('admin') ? tooMany(res) : next();
     }
     const merchant = token ? await merchants.authenticate(token) : undefined;
     if (!merchant) return unauthorized(res, "This call needs a merchant's API key as a Bearer token.");
+    if (limited(merchant.merchantId)) return tooMany(res);
     res.locals.merchant = merchant;
     next();
   };
