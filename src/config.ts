@@ -43,6 +43,8 @@ export interface Config {
   rateLimitAlipayplusPerSecond: number;
   rateLimitMerchantPerSecond: number;
   sqliteBusyTimeoutMs: number;
+  databaseAcquireTimeoutMs: number;
+  shutdownTimeoutMs: number;
 }
 
 /** The local simulator (`npm run simulator`), where sandbox pay/inquiry/cancel go by default. */
@@ -106,6 +108,8 @@ const scalars = z.object({
   RATE_LIMIT_ALIPAYPLUS_PER_SECOND: integer('RATE_LIMIT_ALIPAYPLUS_PER_SECOND', 0, 1_000_000).default(5000),
   RATE_LIMIT_MERCHANT_PER_SECOND: integer('RATE_LIMIT_MERCHANT_PER_SECOND', 0, 1_000_000).default(500),
   SQLITE_BUSY_TIMEOUT_MS: integer('SQLITE_BUSY_TIMEOUT_MS', 0, 600_000).default(5000),
+  DATABASE_ACQUIRE_TIMEOUT_MS: integer('DATABASE_ACQUIRE_TIMEOUT_MS', 100, 600_000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: integer('SHUTDOWN_TIMEOUT_MS', 1000, 600_000).default(30_000),
 });
 
 /** A PEM value given inline or as a path to a file holding it. */
@@ -212,5 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitAlipayplusPerSecond: s.RATE_LIMIT_ALIPAYPLUS_PER_SECOND,
     rateLimitMerchantPerSecond: s.RATE_LIMIT_MERCHANT_PER_SECOND,
     sqliteBusyTimeoutMs: s.SQLITE_BUSY_TIMEOUT_MS,
+    databaseAcquireTimeoutMs: s.DATABASE_ACQUIRE_TIMEOUT_MS,
+    shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
   };
 }

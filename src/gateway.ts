@@ -38,7 +38,7 @@ export interface GatewayOverrides {
 export async function createGateway(config: Config, logger: Logger, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const clock = overrides.clock ?? (() => new Date());
   const db = await openDatabase(
-    { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, busyTimeoutMs: config.sqliteBusyTimeoutMs },
+    { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, busyTimeoutMs: config.sqliteBusyTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs },
     (error) => logger.warn({ err: error }, 'audit write failed; entries kept for the next attempt'),
   );
   const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);

@@ -40,16 +40,27 @@ const server = gateway.app.listen(config.port, () => {
   }
 });
 
+/**
+ * Graceful shutdown, bounded by SHUTDOWN_TIMEOUT_MS: stop accepting, let the requests in flight
+ * finish (a POST /v1/payments may wait up to PAYMENT_WAIT_MS), then stop the worker (its steps in
+ * flight finish and its leases are given back), flush the audit log and close the database.
+ */
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  const forced = setTimeout(() => process.exit(1), 10_000);
+  const forced = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
   forced.unref();
-  server.close();
-  server.closeIdleConnections();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
   await gateway.close();
+  logger.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));

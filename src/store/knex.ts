@@ -14,6 +14,8 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number | undefined;
   /** SQLite only: how long a statement waits for another process's lock before SQLITE_BUSY. */
   busyTimeoutMs?: number | undefined;
+  /** How long a query waits for a pooled connection before failing (the caller answers U / 503). */
+  acquireTimeoutMs?: number | undefined;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -25,6 +27,7 @@ export function createKnex(options: DatabaseOptions): Knex {
     const schema = options.schema;
     return knexFactory({
       client: 'pg',
+      acquireConnectionTimeout: options.acquireTimeoutMs ?? 5000,
       connection: {
         connectionString: options.url,
         ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
@@ -44,6 +47,7 @@ export function createKnex(options: DatabaseOptions): Knex {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knexFactory({
     client: 'sqlite3',
+    acquireConnectionTimeout: options.acquireTimeoutMs ?? 5000,
     connection: { filename },
     useNullAsDefault: true,
     // One connection: SQLite serialises writers anyway, and one connection makes every transaction
