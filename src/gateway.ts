@@ -14,6 +14,7 @@ import { userPresentedService, type AlipayplusPort } from './domain/user-present
 import { acqpOperations } from './http/alipayplus/operations.js';
 import { buildApp } from './http/app.js';
 import { rateLimiter } from './http/rate-limit.js';
+import { docsRouter } from './http/docs.js';
 import { loadSpec } from './http/specs.js';
 import { createMetrics } from './metrics.js';
 import { Signer } from './signing.js';
@@ -41,7 +42,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, busyTimeoutMs: config.sqliteBusyTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs },
     (error) => logger.warn({ err: error }, 'audit write failed; entries kept for the next attempt'),
   );
-  const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
+  const [acqpSpec, merchantSpec, docs] = await Promise.all([loadSpec('acqp'), loadSpec('merchant'), docsRouter()]);
   const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys);
   const metrics = createMetrics({
     pendingPayments: () => db.payments.countPending(clock().toISOString()),
@@ -66,6 +67,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   const app = buildApp({
     acqpSpec,
     merchantSpec,
+    docs,
     acqpOperations: acqpOperations(push, userPresented),
     signer,
     audit: db.audit,

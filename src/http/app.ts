@@ -1,6 +1,6 @@
 /** The HTTP surface: the Alipay+ pipeline, the merchant API and the operations endpoints, in one app. */
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Metrics } from '../metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -15,6 +15,7 @@ import type { AuditLog } from '../store/types.js';
 export interface AppParts {
   acqpSpec: object;
   merchantSpec: object;
+  docs: Router;
   acqpOperations: Record<string, AlipayplusOperation>;
   signer: Signer;
   audit: AuditLog;
@@ -72,6 +73,7 @@ export function buildApp(parts: AppParts): Express {
   );
   app.use(merchantRouter({ ...parts.merchantApi, spec: parts.merchantSpec, logger: parts.logger, bodyLimitBytes: parts.bodyLimitBytes, rateLimit: parts.merchantRateLimit }));
   app.use(operationsRouter(parts.ready, parts.metrics));
+  app.use(parts.docs);
   app.use((_req, res) => sendProblem(res, { status: 404, type: '/problems/not-found', title: 'Not found', detail: 'No such endpoint.' }));
   return app;
 }

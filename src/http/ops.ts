@@ -1,5 +1,5 @@
 /** Operations endpoints, outside /v1 and without auth: liveness, readiness and the raw specs. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Metrics } from '../metrics.js';
@@ -7,7 +7,7 @@ import { SPEC_DIR, SPEC_NAMES } from './specs.js';
 
 export function operationsRouter(ready: () => Promise<boolean>, metrics: Metrics): Router {
   const router = express.Router();
-  const specs = new Map(SPEC_NAMES.map((name) => [`${name}.yaml`, readFileSync(join(SPEC_DIR, `${name}.yaml`))]));
+  const specs = new Map(SPEC_NAMES.filter((name) => existsSync(join(SPEC_DIR, `${name}.yaml`))).map((name) => [`${name}.yaml`, readFileSync(join(SPEC_DIR, `${name}.yaml`))]));
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundle, createConfig } from '@redocly/openapi-core';
 
 export const SPEC_DIR = fileURLToPath(new URL('../../openapi/', import.meta.url));
-export const SPEC_NAMES = ['acqp', 'merchant', 'components'] as const;
+export const SPEC_NAMES = ['acqp', 'alipayplus', 'merchant', 'components'] as const;
 export type SpecName = (typeof SPEC_NAMES)[number];
 
 export async function loadSpec(name: SpecName, options: { dereference?: boolean } = {}): Promise<Record<string, unknown>> {

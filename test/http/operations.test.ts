@@ -50,3 +50,18 @@ describe('operations endpoints', () => {
     await broken.close().catch(() => undefined);
   });
 });
+
+describe('API reference', () => {
+  it('serves the Redoc reference at /docs/ (redirected from /docs) with a page per spec', async () => {
+    const redirect = await fetch(`${gw.url}/docs`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('/docs/');
+    const index = await (await fetch(`${gw.url}/docs/`)).text();
+    for (const name of ['acqp', 'merchant']) expect(index).toContain(`href="${name}.html"`);
+    const page = await (await fetch(`${gw.url}/docs/acqp.html`)).text();
+    expect(page).toContain('Redoc.init(');
+    expect(page).toContain('userInitiatedPay');
+    const script = await fetch(`${gw.url}/docs/redoc.standalone.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+  });
+});
