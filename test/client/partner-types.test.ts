@@ -1,0 +1,24 @@
+/** The README's partner recipe: openapi-typescript straight from the served spec (its $refs resolve over HTTP). */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway('sqlite');
+});
+afterAll(() => gw?.close());
+
+it('generates the merchant API types from GET /openapi/merchant.yaml in one command', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'partner-')); // a partner's folder: none of this repo's config applies
+  const out = join(dir, 'merchant-api.ts');
+  await promisify(execFile)(join(process.cwd(), 'node_modules/.bin/openapi-typescript'), [`${gw.url}/openapi/merchant.yaml`, '-o', out], { cwd: dir });
+  const types = readFileSync(out, 'utf8');
+  expect(types).toContain('"/v1/orders"');
+  expect(types).toContain('"/v1/payments"');
+  expect(types).toMatch(/currency: string/); // Amount, from components.yaml, resolved over HTTP
+});
