@@ -25,6 +25,12 @@ export interface Config {
   /** Alipay+ public keys by keyVersion. */
   alipayplusPublicKeys: Map<string, KeyObject>;
   alipayplusBaseUrl: string;
+  /**
+   * Sandbox with no Alipay+ configured (no ALIPAYPLUS_BASE_URL, no ALIPAYPLUS_PUBLIC_KEY*): `npm start`
+   * runs the bundled simulator on simulatorPort, signing with the sandbox Alipay+ key.
+   */
+  bundledSimulator: boolean;
+  simulatorPort: number;
   codeBaseUrl: string;
   adminToken: string;
   requestTimeToleranceSeconds: number;
@@ -47,8 +53,7 @@ export interface Config {
   shutdownTimeoutMs: number;
 }
 
-/** The local simulator (`npm run simulator`), where sandbox pay/inquiry/cancel go by default. */
-export const SANDBOX_ALIPAYPLUS_BASE_URL = 'http://127.0.0.1:8081';
+
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -84,6 +89,7 @@ const scalars = z.object({
   ACQP_CLIENT_ID: z.string().min(1).max(64).optional(),
   ACQUIRER_ID: z.string().min(1).max(64).optional(),
   ACQP_KEY_VERSION: z.string().regex(/^[0-9]{1,9}$/, 'ACQP_KEY_VERSION must be a number').default('1'),
+  SIMULATOR_PORT: integer('SIMULATOR_PORT', 0, 65535).default(8081),
   ALIPAYPLUS_BASE_URL: z.url({ message: 'ALIPAYPLUS_BASE_URL must be a URL (an origin, optionally with a path prefix)' }).optional(),
   CODE_BASE_URL: z
     .string()
@@ -193,7 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     privateKey,
     keyVersion: s.ACQP_KEY_VERSION,
     alipayplusPublicKeys,
-    alipayplusBaseUrl: (s.ALIPAYPLUS_BASE_URL ?? SANDBOX_ALIPAYPLUS_BASE_URL).replace(/\/+$/, ''),
+    alipayplusBaseUrl: (s.ALIPAYPLUS_BASE_URL ?? `http://127.0.0.1:${s.SIMULATOR_PORT}`).replace(/\/+$/, ''),
+    bundledSimulator: !production && !s.ALIPAYPLUS_BASE_URL && alipayKeyVars.length === 0,
+    simulatorPort: s.SIMULATOR_PORT,
     codeBaseUrl: (s.CODE_BASE_URL ?? SANDBOX_CODE_BASE_URL).replace(/\/+$/, ''),
     adminToken: (s.ADMIN_TOKEN ?? sandbox?.adminToken)!,
     requestTimeToleranceSeconds: s.REQUEST_TIME_TOLERANCE_SECONDS,

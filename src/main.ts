@@ -1,8 +1,11 @@
 /** `npm start`: the gateway as a process. Sandbox by default: SQLite, generated keys, printed admin token. */
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { ensureSandboxSecrets } from './sandbox.js';
+import { createSimulator } from './simulator/index.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -18,6 +21,21 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+
+// The sandbox on a laptop: with no Alipay+ configured, the bundled simulator plays it, with the sandbox
+// key pairs both sides already share (./data/keys).
+const simulator = config.bundledSimulator
+  ? await createSimulator({
+      port: config.simulatorPort,
+      clientId: config.clientId,
+      privateKeyPem: ensureSandboxSecrets(config.dataDir).alipayplusPrivateKeyPem,
+      gatewayPublicKeyPem: createPublicKey(config.privateKey).export({ type: 'spki', format: 'pem' }).toString(),
+      gatewayKeyVersion: config.keyVersion,
+      acquirerId: config.acquirerId,
+      gatewayUrl: `http://127.0.0.1:${config.port}`,
+      logger: logger.child({ component: 'simulator' }),
+    })
+  : undefined;
 const gateway = await createGateway(config, logger);
 const server = gateway.app.listen(config.port, () => {
   const address = server.address();
@@ -32,7 +50,10 @@ const server = gateway.app.listen(config.port, () => {
         `  admin token:   ${config.adminToken}   (sandbox only; kept in ${config.dataDir}/keys/admin-token)`,
         `  client id:     ${config.clientId}`,
         `  Alipay+ keys:  ${config.dataDir}/keys/alipayplus-sandbox-*.pem (sign test requests with the private one)`,
-        `  specs:         ${base}/openapi/acqp.yaml, ${base}/openapi/merchant.yaml`,
+        `  specs:         ${base}/openapi/acqp.yaml, ${base}/openapi/merchant.yaml   reference: ${base}/docs/`,
+        simulator
+          ? `  Alipay+:       the bundled simulator on ${simulator.url} (magic amounts: README, "Simulator")`
+          : `  Alipay+:       ${config.alipayplusBaseUrl}`,
         '  next: onboard a merchant with POST /v1/merchants (see README, "Walkthrough")',
         '',
       ].join('\n'),
@@ -60,6 +81,7 @@ async function stop(signal: string): Promise<void> {
     server.closeIdleConnections();
   });
   await gateway.close();
+  await simulator?.close();
   logger.info('stopped');
   process.exit(0);
 }
