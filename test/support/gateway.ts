@@ -93,7 +93,7 @@ export function responseSignatureValid(path: string, headers: Headers, text: str
 
 let counter = 0;
 
-export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<string, string> = {}, alipayplus?: AlipayplusPort): Promise<TestGateway> {
+export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<string, string> = {}, alipayplus?: AlipayplusPort, port = 0): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'acqp-test-'));
   const schema = `t_${process.pid}_${++counter}_${randomBytes(4).toString('hex')}`;
   const postgresUrl = inject('postgresUrl');
@@ -115,7 +115,7 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
   const clock = new TestClock();
   const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { clock: clock.now, ...(alipayplus ? { alipayplus } : {}) });
   const server: Server = await new Promise((resolve) => {
-    const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const defaultSigner = alipayplusSigner();
