@@ -91,6 +91,30 @@ export function responseSignatureValid(path: string, headers: Headers, text: str
   return verifyContent(content, parsed.signature, acqpPublicKey);
 }
 
+/** Calls an Alipay+-facing API of the gateway at `baseUrl` as Alipay+ would: signed, raw bytes. */
+export async function callAlipayplus(baseUrl: string, api: string, body: unknown, options: AlipayplusCallOptions & { requestTime?: string } = {}): Promise<AlipayplusAnswer> {
+  const path = api.startsWith('/') ? api : `${ACQP_PATH}${api}`;
+  const raw = options.rawBody ?? JSON.stringify(body);
+  const requestTime = options.requestTime ?? new Date().toISOString();
+  const signer = options.signer ?? alipayplusSigner();
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json; charset=UTF-8',
+    'Client-Id': signer.clientId,
+    'Request-Time': requestTime,
+    Signature: signer.sign(options.signPath ?? path, requestTime, raw),
+  };
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    const existing = Object.keys(headers).find((h) => h.toLowerCase() === name.toLowerCase());
+    if (existing) delete headers[existing];
+    if (value !== undefined) headers[name] = value;
+  }
+  const method = options.method ?? 'POST';
+  // Bytes, not a string: fetch would add its own text/plain Content-Type to a string body.
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(raw) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text), signatureValid: responseSignatureValid(path, response.headers, text) };
+}
+
 let counter = 0;
 
 export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<string, string> = {}, alipayplus?: AlipayplusPort, port = 0): Promise<TestGateway> {
@@ -118,7 +142,6 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
     const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const defaultSigner = alipayplusSigner();
 
   const t: TestGateway = {
     url,
@@ -126,28 +149,7 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
     gateway,
     clock,
     kind,
-    async alipayplus(api, body, options = {}) {
-      const path = api.startsWith('/') ? api : `${ACQP_PATH}${api}`;
-      const raw = options.rawBody ?? JSON.stringify(body);
-      const requestTime = clock.now().toISOString();
-      const signer = options.signer ?? defaultSigner;
-      const headers: Record<string, string> = {
-        'Content-Type': 'application/json; charset=UTF-8',
-        'Client-Id': signer.clientId,
-        'Request-Time': requestTime,
-        Signature: signer.sign(options.signPath ?? path, requestTime, raw),
-      };
-      for (const [name, value] of Object.entries(options.headers ?? {})) {
-        const existing = Object.keys(headers).find((h) => h.toLowerCase() === name.toLowerCase());
-        if (existing) delete headers[existing];
-        if (value !== undefined) headers[name] = value;
-      }
-      const method = options.method ?? 'POST';
-      // Bytes, not a string: fetch would add its own text/plain Content-Type to a string body.
-      const response = await fetch(`${url}${path}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(raw) });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, text, body: JSON.parse(text), signatureValid: responseSignatureValid(path, response.headers, text) };
-    },
+    alipayplus: (api, body, options = {}) => callAlipayplus(url, api, body, { ...options, requestTime: clock.now().toISOString() }),
     async merchantApi(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       if (options.token) headers.Authorization = `Bearer ${options.token}`;
