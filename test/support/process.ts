@@ -19,19 +19,19 @@ export interface GatewayProcess {
   restart(): Promise<GatewayProcess>;
 }
 
-/** Runs the gateway with the test keys and ids; `env` adds or overrides variables. */
-export async function startGatewayProcess(env: Record<string, string>, port?: number): Promise<GatewayProcess> {
+/**
+ * Runs the gateway with the test keys and ids; `env` adds or overrides variables. With `bareSandbox`
+ * it is started as a newcomer would (`npm start`, nothing configured but ports and data dir): sandbox
+ * keys generated, bundled simulator.
+ */
+export async function startGatewayProcess(env: Record<string, string>, port?: number, options: { bareSandbox?: boolean } = {}): Promise<GatewayProcess> {
   const listenPort = port ?? (await freePort());
+  const testIdentity = { ACQP_CLIENT_ID: CLIENT_ID, ACQUIRER_ID: '1020000000000000001', ACQP_PRIVATE_KEY: ACQP_KEYS.privatePem, ALIPAYPLUS_PUBLIC_KEY: ALIPAYPLUS_KEYS.publicPem, CODE_BASE_URL, ADMIN_TOKEN };
   const fullEnv = {
     ...process.env,
     ACQP_ENV: 'sandbox',
     PORT: String(listenPort),
-    ACQP_CLIENT_ID: CLIENT_ID,
-    ACQUIRER_ID: '1020000000000000001',
-    ACQP_PRIVATE_KEY: ACQP_KEYS.privatePem,
-    ALIPAYPLUS_PUBLIC_KEY: ALIPAYPLUS_KEYS.publicPem,
-    CODE_BASE_URL,
-    ADMIN_TOKEN,
+    ...(options.bareSandbox ? {} : testIdentity),
     LOG_LEVEL: 'warn',
     ...env,
   };
@@ -55,5 +55,5 @@ export async function startGatewayProcess(env: Record<string, string>, port?: nu
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port: listenPort, child, output: () => log, exited, restart: () => startGatewayProcess(env, listenPort) };
+  return { url, port: listenPort, child, output: () => log, exited, restart: () => startGatewayProcess(env, listenPort, options) };
 }
