@@ -109,6 +109,12 @@ describe('Alipay+ request pipeline', () => {
     expect(answer.body.result.resultMessage).toContain(field);
   });
 
+  it('answers PARAM_ILLEGAL naming a field that holds a NUL character', async () => {
+    const answer = await gw.alipayplus('userInitiatedPay', { codeValue: 'https://x/\u0000' });
+    await expectRefused(answer, 'PARAM_ILLEGAL');
+    expect(answer.body.result.resultMessage).toContain('codeValue');
+  });
+
   it('accepts null for an optional field', async () => {
     expect((await gw.alipayplus('userInitiatedPay', { codeValue, customerId: null })).body.result.resultCode).toBe('SUCCESS');
   });

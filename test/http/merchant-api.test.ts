@@ -184,6 +184,14 @@ describeEachDatabase('merchant API', (kind) => {
       expect(window.body.items.map((p: any) => p.paymentRequestId)).toEqual([ids[2]]);
     });
 
+    it('refuses a NUL character in the body or the URL with 400 (Postgres cannot store it)', async () => {
+      const body = { storeId: 'sto\u0000x', referenceOrderId: 'R', orderDescription: 'x', amount: JPY('1') };
+      const answer = await gw.merchantApi('POST', '/v1/orders', { token: a.apiKey, body });
+      expectProblem(answer, 400, '/problems/validation-error');
+      expect(answer.body.detail).toContain('storeId');
+      expectProblem(await gw.merchantApi('GET', '/v1/payments/pr%00x', { token: a.apiKey }), 400);
+    });
+
     it('answers 400 problem+json for invalid list parameters', async () => {
       expectProblem(await gw.merchantApi('GET', '/v1/payments?limit=500', { token: a.apiKey }), 400);
       expectProblem(await gw.merchantApi('GET', '/v1/payments?status=PAID', { token: a.apiKey }), 400);

@@ -15,6 +15,7 @@ import { PaymentRefused, result, type Result } from '../../domain/result-codes.j
 import { nowIso, type Signer } from '../../signing.js';
 import type { AuditLog } from '../../store/types.js';
 import type { Metrics } from '../../metrics.js';
+import { findNul, mayContainNul } from '../nul.js';
 import type { RateLimiter } from '../rate-limit.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
@@ -152,6 +153,8 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
       refuse('PARAM_ILLEGAL', 'The body is not valid JSON.');
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) refuse('PARAM_ILLEGAL', 'The body must be a JSON object.');
+    const nulAt = mayContainNul(raw) ? findNul(parsed) : null;
+    if (nulAt) refuse('PARAM_ILLEGAL', `Illegal parameters: ${nulAt} contains a NUL character.`);
     req.body = parsed;
     req.headers['content-type'] = 'application/json';
     next();

@@ -15,6 +15,7 @@ import type { OrderInput, OrderService } from '../../domain/orders.js';
 import { merchantProblemFor, PaymentRefused } from '../../domain/result-codes.js';
 import { DuplicateKey } from '../../store/types.js';
 import type { RateLimiter } from '../rate-limit.js';
+import { findNul, mayContainNul } from '../nul.js';
 import { sendProblem } from './problem.js';
 import { decodeCursor, encodeCursor, merchantResource, paymentResource, storeResource } from './representations.js';
 
@@ -85,7 +86,25 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
 
   const paymentView = (payment: Parameters<typeof paymentResource>[0]) => paymentResource(payment, orders.statusOf(payment), orders.codeValueOf(payment));
 
-  router.use('/v1', authenticate, express.json({ limit: options.bodyLimitBytes }));
+  // NUL characters cannot be stored (Postgres text): refused as invalid input, in the URL or the body.
+  const refuseNul: RequestHandler = (req, res, next) => {
+    let nulAt: string | null = null;
+    try {
+      if (mayContainNul(decodeURIComponent(req.originalUrl))) nulAt = 'url';
+    } catch {
+      nulAt = 'url (malformed percent-encoding)';
+    }
+    nulAt ??= res.locals.bodyMayHaveNul ? findNul(req.body) : null;
+    if (!nulAt) return next();
+    sendProblem(res, { status: 400, type: '/problems/validation-error', title: 'Invalid request', detail: `${nulAt} contains a NUL character.`, errors: [{ path: nulAt, message: 'contains a NUL character' }] });
+  };
+  const json = express.json({
+    limit: options.bodyLimitBytes,
+    verify: (_req, res, raw) => {
+      (res as Response).locals.bodyMayHaveNul = mayContainNul(raw);
+    },
+  });
+  router.use('/v1', authenticate, json, refuseNul);
   router.use(
     OpenApiValidator.middleware({
       apiSpec: options.spec as never,
