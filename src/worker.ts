@@ -54,7 +54,7 @@ export function startWorker(options: WorkerOptions): Worker {
       const room = options.concurrency - inFlight.size;
       if (room > 0) {
         const now = clock();
-        const claimed = await db.schedule.claimDue(owner, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), room);
+        const claimed = await db.transaction((tx) => tx.schedule.claimDue(owner, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), room));
         for (const step of claimed) {
           const run: Promise<void> = service
             .runStep(step, owner)
@@ -95,7 +95,7 @@ export function startWorker(options: WorkerOptions): Worker {
       running = false;
       if (timer) clearTimeout(timer);
       await Promise.allSettled([...inFlight]);
-      await db.schedule.releaseAll(owner).catch((error) => logger.warn({ err: error }, 'could not release leases; they expire on their own'));
+      await db.transaction((tx) => tx.schedule.releaseAll(owner)).catch((error) => logger.warn({ err: error }, 'could not release leases; they expire on their own'));
     },
   };
 }

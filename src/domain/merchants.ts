@@ -124,7 +124,7 @@ export function merchantService(db: Database, clock: () => Date) {
       };
       checkCurrencies(merchant);
       const apiKey = newApiKey();
-      await db.merchants.insert(merchant, hashApiKey(apiKey));
+      await db.transaction((tx) => tx.merchants.insert(merchant, hashApiKey(apiKey)));
       return { merchant, apiKey };
     },
 
@@ -158,7 +158,7 @@ export function merchantService(db: Database, clock: () => Date) {
         entryCodeToken: newCodeToken(),
         createdAt: clock().toISOString(),
       };
-      await db.stores.insert(store);
+      await db.transaction((tx) => tx.stores.insert(store));
       return store;
     },
 

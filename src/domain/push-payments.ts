@@ -55,10 +55,10 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     return parsed;
   }
 
-  async function merchantAndStore(tx: Repositories, storeId: string) {
-    const store = await tx.stores.findById(storeId);
-    const merchant = store && (await tx.merchants.findById(store.merchantId));
-    if (!store || !merchant) throw new Error(`store ${storeId} without merchant`);
+  /** Both at once: outside a transaction they go to different reader connections. */
+  async function merchantAndStore(tx: Repositories, storeId: string, merchantId: string) {
+    const [store, merchant] = await Promise.all([tx.stores.findById(storeId), tx.merchants.findById(merchantId)]);
+    if (!store || !merchant) throw new Error(`store ${storeId} without merchant ${merchantId}`);
     return { store, merchant };
   }
 
@@ -102,7 +102,8 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
         throw new PaymentRefused('PARAM_ILLEGAL', 'paymentRequestId is not the one of the order this code belongs to.');
       }
       assertOpen(order, now);
-      const { merchant } = await merchantAndStore(tx, order.storeId);
+      const merchant = await tx.merchants.findById(order.merchantId);
+      if (!merchant) throw new Error(`order ${order.paymentRequestId} without merchant`);
       assertEligible(merchant);
       if (!sameAmount(request.paymentAmount, order.amount)) {
         throw new PaymentRefused('PAYMENT_AMOUNT_INVALID', `paymentAmount must be the order's amount ${order.amount.value} ${order.amount.currency}.`);
@@ -155,7 +156,8 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
       if (code.kind === 'ENTRY_CODE') {
         const store = await db.stores.findByEntryCodeToken(code.token);
         if (!store) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
-        const { merchant } = await merchantAndStore(db, store.storeId);
+        const merchant = await db.merchants.findById(store.merchantId);
+        if (!merchant) throw new Error(`store ${store.storeId} without merchant`);
         assertEligible(merchant);
         return withoutNulls({
           result: result('SUCCESS'),
@@ -167,7 +169,7 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
       const order = await db.payments.findByCodeToken(code.token);
       if (!order) throw new PaymentRefused('INVALID_CODE', 'No order has this code.');
       assertOpen(order, clock());
-      const { merchant, store } = await merchantAndStore(db, order.storeId);
+      const { merchant, store } = await merchantAndStore(db, order.storeId, order.merchantId);
       assertEligible(merchant);
       if (merchant.acceptedCurrencies && !merchant.acceptedCurrencies.includes(order.amount.currency)) {
         throw new PaymentRefused('CURRENCY_NOT_SUPPORT', `The merchant no longer accepts ${order.amount.currency}.`);

@@ -1,9 +1,8 @@
 /** The HTTP surface: the Alipay+ pipeline, the merchant API and the operations endpoints, in one app. */
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Metrics } from '../metrics.js';
 import type { RateLimiter } from './rate-limit.js';
+import { requestIds } from './request-id.js';
 import type { Logger } from 'pino';
 import { alipayplusPipeline, type AlipayplusOperation } from './alipayplus/pipeline.js';
 import { merchantRouter, type MerchantRouterOptions } from './merchant/router.js';
@@ -34,19 +33,7 @@ export function buildApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(
-    pinoHttp({
-      logger: parts.logger,
-      // The caller's X-Request-Id when it sends one, else ours; echoed back, and on every log line.
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  app.use(requestIds(parts.logger));
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     const path = req.path; // read now: mounted routers rewrite it on the way

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
 import { idempotencyRepository } from './idempotency.js';
-import { createKnex, type DatabaseOptions } from './knex.js';
+import { createKnex, isPostgresUrl, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
 import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
@@ -25,9 +25,12 @@ function repositories(db: Knex | Knex.Transaction): Repositories {
 export async function openDatabase(options: DatabaseOptions, onAuditError: (error: unknown) => void = () => {}): Promise<Database & { knex: Knex }> {
   const knex = createKnex(options);
   await migrateToLatest(knex);
+  // SQLite: one writer connection serialises every transaction; reads outside transactions go to a
+  // few reader connections so that they neither queue behind writes nor behind each other.
+  const reader = isPostgresUrl(options.url) ? knex : createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 });
   const audit = auditLog(knex, onAuditError);
   return {
-    ...repositories(knex),
+    ...repositories(reader),
     knex,
     audit,
     transaction: (work) => knex.transaction((trx) => work(repositories(trx))),
@@ -40,6 +43,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
     },
     async close() {
       await audit.flush();
+      if (reader !== knex) await reader.destroy();
       await knex.destroy();
     },
   };

@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   busyTimeoutMs?: number | undefined;
   /** How long a query waits for a pooled connection before failing (the caller answers U / 503). */
   acquireTimeoutMs?: number | undefined;
+  /** SQLite only: open a pool of this many connections for reads outside transactions (default: the one writer). */
+  sqliteReaders?: number | undefined;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -50,11 +52,12 @@ export function createKnex(options: DatabaseOptions): Knex {
     acquireConnectionTimeout: options.acquireTimeoutMs ?? 5000,
     connection: { filename },
     useNullAsDefault: true,
-    // One connection: SQLite serialises writers anyway, and one connection makes every transaction
-    // exclusive within the process without SQLITE_BUSY between our own connections.
+    // The writer is one connection: SQLite serialises writers anyway, and one connection makes every
+    // transaction exclusive within the process, without SQLITE_BUSY between our own connections.
+    // Readers (WAL) never block the writer nor each other.
     pool: {
       min: 1,
-      max: 1,
+      max: options.sqliteReaders ?? 1,
       afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
         conn.exec(`PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=${options.busyTimeoutMs ?? 5000}; PRAGMA synchronous=NORMAL;`, (err) =>
           done(err, conn),

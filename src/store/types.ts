@@ -120,6 +120,10 @@ export interface Repositories {
   notifications: NotificationRepository;
 }
 
+/**
+ * The repositories bound to the pool are for reads (on SQLite they use a pool of reader connections,
+ * which WAL lets run beside the writer); every write goes through `transaction`.
+ */
 export interface Database extends Repositories {
   /** Runs `work` in one transaction; repositories given to it are bound to that transaction. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;

@@ -164,7 +164,8 @@ describe('Alipay+ pipeline when the database is gone', () => {
       const { apiKey } = await broken.onboardMerchant();
       const { storeId } = await broken.createStore(apiKey);
       const order = await broken.createOrder(apiKey, storeId);
-      await broken.gateway.db.knex.destroy();
+      await broken.gateway.worker.stop();
+      await broken.gateway.db.close(); // every connection, reader and writer
       const answer = await broken.alipayplus('userInitiatedPay', { codeValue: order.codeValue });
       await expectRefused(answer, 'UNKNOWN_EXCEPTION', 'U');
     } finally {

@@ -1,0 +1,33 @@
+/**
+ * Request ids: the caller's X-Request-Id when it sends a sane one, else a new UUID; echoed in the
+ * response. `req.log` is a pino child logger carrying it, created only when something logs (a child
+ * per request costs more than the rest of a cached read), and each request is logged once at debug.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    log: Logger;
+  }
+}
+
+const SANE_ID = /^[\w.:-]{1,128}$/;
+
+export function requestIds(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', { get: () => (child ??= logger.child({ reqId: id })), configurable: true });
+    if (logger.isLevelEnabled('debug')) {
+      const started = Date.now();
+      res.on('finish', () => req.log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Date.now() - started }, 'request'));
+    }
+    next();
+  };
+}
