@@ -55,13 +55,6 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     return parsed;
   }
 
-  /** Both at once: outside a transaction they go to different reader connections. */
-  async function merchantAndStore(tx: Repositories, storeId: string, merchantId: string) {
-    const [store, merchant] = await Promise.all([tx.stores.findById(storeId), tx.merchants.findById(merchantId)]);
-    if (!store || !merchant) throw new Error(`store ${storeId} without merchant ${merchantId}`);
-    return { store, merchant };
-  }
-
   /** An order code is payable while PENDING and before expiresAt. */
   function assertOpen(payment: Payment, now: Date): void {
     const status = effectiveStatus(payment, now);
@@ -154,10 +147,9 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     async decode(codeValue: string): Promise<Body> {
       const code = codeOf(codeValue);
       if (code.kind === 'ENTRY_CODE') {
-        const store = await db.stores.findByEntryCodeToken(code.token);
-        if (!store) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
-        const merchant = await db.merchants.findById(store.merchantId);
-        if (!merchant) throw new Error(`store ${store.storeId} without merchant`);
+        const found = await db.stores.findByEntryCodeTokenWithMerchant(code.token);
+        if (!found) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
+        const { store, merchant } = found;
         assertEligible(merchant);
         return withoutNulls({
           result: result('SUCCESS'),
@@ -166,10 +158,10 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
           settlementStrategy: merchant.settlementCurrency ? { settlementCurrency: merchant.settlementCurrency } : null,
         });
       }
-      const order = await db.payments.findByCodeToken(code.token);
-      if (!order) throw new PaymentRefused('INVALID_CODE', 'No order has this code.');
+      const found = await db.payments.findByCodeTokenWithMerchant(code.token);
+      if (!found) throw new PaymentRefused('INVALID_CODE', 'No order has this code.');
+      const { payment: order, store, merchant } = found;
       assertOpen(order, clock());
-      const { merchant, store } = await merchantAndStore(db, order.storeId, order.merchantId);
       assertEligible(merchant);
       if (merchant.acceptedCurrencies && !merchant.acceptedCurrencies.includes(order.amount.currency)) {
         throw new PaymentRefused('CURRENCY_NOT_SUPPORT', `The merchant no longer accepts ${order.amount.currency}.`);

@@ -3,7 +3,7 @@ import type { Merchant, MerchantStore } from '../domain/model.js';
 import { isPostgres, isUniqueViolation } from './knex.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
-interface MerchantRow {
+export interface MerchantRow {
   merchant_id: string;
   reference_merchant_id: string;
   merchant_name: string;
@@ -37,7 +37,7 @@ function toRow(m: Merchant): Omit<MerchantRow, 'merchant_id' | 'created_at'> {
   };
 }
 
-function fromRow(r: MerchantRow): Merchant {
+export function merchantFromRow(r: MerchantRow): Merchant {
   return {
     merchantId: r.merchant_id,
     referenceMerchantId: r.reference_merchant_id,
@@ -71,16 +71,16 @@ export function merchantRepository(db: Knex | Knex.Transaction): MerchantReposit
     },
     async findById(merchantId) {
       const row = await byId(merchantId);
-      return row && fromRow(row);
+      return row && merchantFromRow(row);
     },
     async findByApiKeyHash(apiKeyHash) {
       const row = await db<MerchantRow>('merchants').where('api_key_hash', apiKeyHash).first();
-      return row && fromRow(row);
+      return row && merchantFromRow(row);
     },
     async findForUpdate(merchantId) {
       const query = byId(merchantId);
       const row = await (isPostgres(db) ? query.forUpdate() : query);
-      return row && fromRow(row);
+      return row && merchantFromRow(row);
     },
     async update(merchant) {
       await db('merchants').where({ merchant_id: merchant.merchantId }).update(toRow(merchant));
@@ -88,7 +88,7 @@ export function merchantRepository(db: Knex | Knex.Transaction): MerchantReposit
   };
 }
 
-interface StoreRow {
+export interface StoreRow {
   store_id: string;
   merchant_id: string;
   reference_store_id: string;
@@ -99,7 +99,7 @@ interface StoreRow {
   created_at: string;
 }
 
-function storeFromRow(r: StoreRow): MerchantStore {
+export function storeFromRow(r: StoreRow): MerchantStore {
   return {
     storeId: r.store_id,
     merchantId: r.merchant_id,
@@ -110,6 +110,14 @@ function storeFromRow(r: StoreRow): MerchantStore {
     entryCodeToken: r.entry_code_token,
     createdAt: r.created_at,
   };
+}
+
+const MERCHANT_COLUMNS = ['merchant_id', 'reference_merchant_id', 'merchant_name', 'merchant_mcc', 'merchant_address', 'settlement_currency', 'status', 'kyb_status', 'per_payment_limit_currency', 'per_payment_limit_value', 'daily_payment_count_limit', 'accepted_currencies', 'created_at', 'updated_at'];
+
+/** `m.<column> as m_<column>` for a join, and back. */
+export const merchantColumnsAs = (alias: string) => MERCHANT_COLUMNS.map((c) => `${alias}.${c} as ${alias}_${c}`);
+export function merchantFromPrefixed(row: Record<string, unknown>, alias: string): Merchant {
+  return merchantFromRow(Object.fromEntries(MERCHANT_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as MerchantRow);
 }
 
 export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
@@ -138,6 +146,10 @@ export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
     async findByEntryCodeToken(token) {
       const row = await db<StoreRow>('stores').where({ entry_code_token: token }).first();
       return row && storeFromRow(row);
+    },
+    async findByEntryCodeTokenWithMerchant(token) {
+      const row = await db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').where('s.entry_code_token', token).first(['s.*', ...merchantColumnsAs('m')]);
+      return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };
     },
   };
 }

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
 import { isPostgres } from './knex.js';
+import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
+
+const STORE_COLUMNS = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
 import type { PaymentListFilter, PaymentRepository } from './types.js';
 
 interface PaymentRow {
@@ -104,6 +107,16 @@ export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepositor
     async findByRequestId(paymentRequestId, options) {
       const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate);
       return row && fromRow(row);
+    },
+    async findByCodeTokenWithMerchant(token) {
+      const row = await db('payments as p')
+        .join('stores as s', 's.store_id', 'p.store_id')
+        .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
+        .where('p.code_token', token)
+        .first(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
+      if (!row) return undefined;
+      const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
+      return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
     },
     async findByCodeToken(token, options) {
       const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate);

@@ -27,6 +27,8 @@ export interface StoreRepository {
   insert(store: MerchantStore): Promise<void>;
   findById(storeId: string): Promise<MerchantStore | undefined>;
   findByEntryCodeToken(token: string): Promise<MerchantStore | undefined>;
+  /** The store and its merchant in one query (the decode read path). */
+  findByEntryCodeTokenWithMerchant(token: string): Promise<{ store: MerchantStore; merchant: Merchant } | undefined>;
 }
 
 export interface PaymentListFilter {
@@ -44,6 +46,8 @@ export interface PaymentRepository {
   /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite transactions are exclusive). */
   findByRequestId(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
   findByCodeToken(token: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
+  /** The order of a code with its store and merchant, in one query (the decode read path). */
+  findByCodeTokenWithMerchant(token: string): Promise<{ payment: Payment; store: MerchantStore; merchant: Merchant } | undefined>;
   /** Writes every mutable field of the payment. */
   update(payment: Payment): Promise<void>;
   /** PENDING (not expired) and SUCCEEDED payments of the merchant created at or after `since`. */
