@@ -29,11 +29,11 @@ export interface OrderCreated {
  * re-read under lock (so the daily count is decided on committed state), eligibility, the store is the
  * merchant's, the amount is accepted, and the daily count has room.
  */
-export async function admitPayment(tx: Repositories, merchantId: string, storeId: string, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
+export async function admitPayment(tx: Repositories, merchantId: string, storeOrId: string | MerchantStore, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
   const merchant = await tx.merchants.findForUpdate(merchantId);
   if (!merchant) throw new NotFound('merchant');
   assertEligible(merchant);
-  const store = await tx.stores.findById(storeId);
+  const store = typeof storeOrId === 'string' ? await tx.stores.findById(storeOrId) : storeOrId;
   if (!store || store.merchantId !== merchant.merchantId) throw new NotFound('store');
   assertAcceptsAmount(merchant, amount, 'amount');
   await assertDailyCountAvailable(tx, merchant, now);

@@ -109,7 +109,7 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
 
     const entryStore = await tx.stores.findByEntryCodeToken(code.token);
     if (!entryStore) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
-    const { merchant, store } = await admitPayment(tx, entryStore.merchantId, entryStore.storeId, request.paymentAmount, now);
+    const { merchant, store } = await admitPayment(tx, entryStore.merchantId, entryStore, request.paymentAmount, now);
     const settlementCurrency = merchant.settlementCurrency ?? request.paymentAmount.currency;
     assertSettlement(request, settlementCurrency);
     const payment = newPayment(
