@@ -1,0 +1,154 @@
+/**
+ * The servers under test run as child processes, so that the load generator (this process) never
+ * shares an event loop with them. Every child started here is stopped by its own PID, also when the
+ * runner fails or is interrupted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const children = new Set<ChildProcess>();
+
+// Last resort: a runner that crashes must not leave a gateway listening.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for the child to take). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Child {
+  process: ChildProcess;
+  pid: number;
+  /** The last lines the child wrote to stderr and stdout, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`${name} did not start`);
+  children.add(child);
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  exited.then(() => children.delete(child));
+  return {
+    process: child,
+    pid: child.pid,
+    output: () => tail,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // SIGTERM first: the gateway closes its database (and --cpu-prof writes its profile) on the way out.
+      child.kill('SIGTERM');
+      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
+}
+
+/** Polls `url` until it answers 200, the child exits, or `timeoutMs` passes. */
+export async function waitReady(child: Child, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) {
+      throw new Error(`process ${child.pid} exited (${child.process.exitCode ?? child.process.signalCode}) before it was ready:\n${child.output()}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${child.output()}`);
+}
+
+// ---- memory --------------------------------------------------------------------------------------
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const rssBytes = (pid: number) => statusField(pid, 'VmRSS');
+
+/**
+ * Peak RSS of a process over an interval: VmHWM after resetting it (writing 5 to
+ * /proc/<pid>/clear_refs), and, where the reset is not allowed, the highest VmRSS polled every 100 ms.
+ */
+export function rssPeakTracker(pid: number): { stop(): number | undefined } {
+  let hwmReset = false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    hwmReset = true;
+  } catch {
+    // not permitted here: polling alone
+  }
+  let polled = rssBytes(pid) ?? 0;
+  const timer = setInterval(() => {
+    polled = Math.max(polled, rssBytes(pid) ?? 0);
+  }, 100);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      const hwm = hwmReset ? statusField(pid, 'VmHWM') : undefined;
+      const peak = Math.max(polled, hwm ?? 0, rssBytes(pid) ?? 0);
+      return peak > 0 ? peak : undefined;
+    },
+  };
+}
+
+// ---- CPU -----------------------------------------------------------------------------------------
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux/x86-64 and arm64
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or undefined. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The machine's busy share over `ms` (all cores, 0–1), from /proc/stat: shows whether others are using it. */
+export async function machineBusy(ms = 1000): Promise<number | undefined> {
+  const read = () => {
+    try {
+      const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+      return { idle, total: cpu.reduce((a, b) => a + b, 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b || b.total === a.total) return undefined;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}

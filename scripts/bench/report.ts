@@ -1,0 +1,128 @@
+/** The results: one JSON document (bench/results.json) and the same figures as a table. */
+import type { Measurement } from './cases.js';
+import type { DatabaseKind, Mode } from './options.js';
+import type { SoakResult } from './soak.js';
+
+export interface CaseResult {
+  /** e.g. `sqlite/placeOrder` or `sqlite/placeOrder@seeded`. */
+  id: string;
+  name: string;
+  db: DatabaseKind | null;
+  /** `empty`: only what earlier cases of the run created; `seeded`: with the scale check's orders. */
+  store: 'empty' | 'seeded' | null;
+  storeOrders: number | null;
+  rps: number;
+  latencyMs: { p50: number; p99: number; max: number; mean: number };
+  requests: number;
+  errors: number;
+  peakRssMiB: number | null;
+  ratioToFloor: number | null;
+  /** Scale check only: rps with the seeded store / rps with the empty store. */
+  ratioToEmpty: number | null;
+  detail: Omit<Measurement, 'rps' | 'latencyMs' | 'requests' | 'errors' | 'peakRssBytes'>;
+}
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    mode: Mode;
+    command: string;
+    commit: string | null;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    connections: number;
+    warmupSeconds: number;
+    durationSeconds: number;
+    seedOrders: number | null;
+    signatureCheck: string;
+    bodyCheck: string;
+    /** Share of the whole machine (0–1) busy in the second before the run: others' load skews the figures. */
+    machineBusyBefore: number | null;
+    totalSeconds?: number;
+  };
+  cases: CaseResult[];
+  seeding: { db: DatabaseKind; orders: number; seconds: number; storeOrdersAfter: number }[];
+  soak: (Omit<SoakResult, 'rssStartBytes' | 'rssEndBytes' | 'rssPeakBytes' | 'rssSeries'> & { db: DatabaseKind; rssStartMiB: number | null; rssEndMiB: number | null; rssPeakMiB: number | null; rssSeriesMiB: [number, number][] }) | null;
+  skipped: string[];
+  failures: string[];
+  errors: number;
+}
+
+export const mib = (bytes: number | undefined): number | null => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
+
+export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement): CaseResult {
+  const { rps, latencyMs, requests, errors, peakRssBytes, ...detail } = m;
+  return {
+    id: db ? `${db}/${name}${store === 'seeded' ? '@seeded' : ''}` : name,
+    name,
+    db,
+    store,
+    storeOrders,
+    rps: Math.round(rps),
+    latencyMs,
+    requests,
+    errors,
+    peakRssMiB: mib(peakRssBytes),
+    ratioToFloor: null,
+    ratioToEmpty: null,
+    detail,
+  };
+}
+
+/** Fills in the ratios: to the floor of the same run, and seeded / empty for the scale check. */
+export function addRatios(results: BenchResults): void {
+  const floor = results.cases.find((c) => c.name === 'floor');
+  for (const c of results.cases) {
+    if (floor && c !== floor && floor.rps > 0) c.ratioToFloor = round3(c.rps / floor.rps);
+    if (c.store === 'seeded') {
+      const empty = results.cases.find((e) => e.db === c.db && e.name === c.name && e.store === 'empty');
+      if (empty && empty.rps > 0) c.ratioToEmpty = round3(c.rps / empty.rps);
+    }
+  }
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+export function table(results: BenchResults): string {
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', '× floor', '× empty', 'server CPU', 'gen. CPU'];
+  const rows = results.cases.map((c) => [
+    c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
+    c.db ?? '-',
+    c.storeOrders === null ? '-' : `${formatCount(c.storeOrders)}${c.store === 'seeded' ? ' (seeded)' : ''}`,
+    String(c.rps),
+    fixed(c.latencyMs.p50),
+    fixed(c.latencyMs.p99),
+    fixed(c.latencyMs.max),
+    String(c.errors),
+    c.peakRssMiB === null ? '-' : c.peakRssMiB.toFixed(1),
+    c.ratioToFloor === null ? '-' : c.ratioToFloor.toFixed(2),
+    c.ratioToEmpty === null ? '-' : c.ratioToEmpty.toFixed(2),
+    c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
+    c.detail.generatorCpuCores.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const out: string[] = [];
+  if (rows.length > 0) {
+    out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+    out.push('(server CPU / gen. CPU: cores used by the server process and by the load generator while measured)');
+  }
+  if (results.soak) {
+    const s = results.soak;
+    out.push(
+      ...(rows.length > 0 ? [''] : []),
+      `soak (${s.db}, ${s.durationSeconds} s at ${s.rate} req/s, flow A: order → decode → placeOrder → notify): ${Math.round(s.rps)} req/s, ` +
+        `p50 ${fixed(s.latencyMs.p50)} ms, p99 ${fixed(s.latencyMs.p99)} ms, max ${fixed(s.latencyMs.max)} ms, ${s.errors} errors, ` +
+        `RSS ${s.rssStartMiB ?? '-'} MiB at start → ${s.rssEndMiB ?? '-'} MiB at end (peak ${s.rssPeakMiB ?? '-'} MiB)`,
+    );
+  }
+  for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);
+  if (results.soak) for (const p of [...results.soak.problems, ...results.soak.warmup.problems]) out.push(`  soak: ${p}`);
+  for (const s of results.skipped) out.push(`SKIPPED: ${s}`);
+  for (const f of results.failures) out.push(`FAILED: ${f}`);
+  return out.join('\n');
+}
+
+const fixed = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const formatCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));

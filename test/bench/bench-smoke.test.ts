@@ -1,0 +1,63 @@
+/**
+ * `npm run bench -- --smoke` end to end (issue #6): the floor and every gateway case, on SQLite and on
+ * Postgres when reachable, with the scale check, must run with zero errors — every answer HTTP 200/201
+ * and SUCCESS, signatures valid. A functional check of the benchmark and of the gateway under
+ * concurrent load; no timing is asserted (the machine may be busy with other tests).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, inject, it } from 'vitest';
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const CASES = ['createOrder', 'userInitiatedPay', 'placeOrder', 'notifyPayment'];
+const SCALE_CASES = ['userInitiatedPay', 'placeOrder'];
+
+const dir = mkdtempSync(join(tmpdir(), 'acqp-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise) => {
+    // The runner stops its own children (gateway, floor) on SIGTERM.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output });
+    });
+  });
+}
+
+it('runs every case with zero errors and writes them all to the results', { timeout: 180_000 }, async () => {
+  const postgresUrl = inject('postgresUrl');
+  const out = join(dir, 'results.json');
+  // Written next to the test, not to bench/results.json, so that a test run never replaces a real run's figures.
+  const args = ['--smoke', `--out=${out}`, ...(postgresUrl ? [`--postgres-url=${postgresUrl}`] : ['--no-postgres'])];
+  const { code, output } = await runBench(args, 170_000);
+  expect(code, output).toBe(0);
+
+  const results = JSON.parse(readFileSync(out, 'utf8')) as {
+    cases: { id: string; errors: number; requests: number; detail: { warmup: { errors: number } } }[];
+    failures: string[];
+    errors: number;
+  };
+  const expected = ['floor'];
+  for (const db of postgresUrl ? ['sqlite', 'postgres'] : ['sqlite']) {
+    expected.push(...CASES.map((c) => `${db}/${c}`), ...SCALE_CASES.map((c) => `${db}/${c}@seeded`));
+  }
+  expect(results.cases.map((c) => c.id).sort()).toEqual(expected.sort());
+  expect(results.failures).toEqual([]);
+  for (const c of results.cases) {
+    expect({ id: c.id, errors: c.errors, warmupErrors: c.detail.warmup.errors }).toEqual({ id: c.id, errors: 0, warmupErrors: 0 });
+    expect(c.requests, c.id).toBeGreaterThan(0);
+  }
+  expect(results.errors).toBe(0);
+});
