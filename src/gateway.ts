@@ -42,7 +42,8 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     { url: config.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, statementTimeoutMs: config.databaseStatementTimeoutMs, busyTimeoutMs: config.sqliteBusyTimeoutMs, acquireTimeoutMs: config.databaseAcquireTimeoutMs },
     (error) => logger.warn({ err: error }, 'audit write failed; entries kept for the next attempt'),
   );
-  const [acqpSpec, merchantSpec, docs] = await Promise.all([loadSpec('acqp'), loadSpec('merchant'), docsRouter()]);
+  const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
+  const docs = docsRouter();
   const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys);
   const metrics = createMetrics({
     pendingPayments: () => db.payments.countPending(clock().toISOString()),

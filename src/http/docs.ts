@@ -40,13 +40,17 @@ export async function renderReference(): Promise<Map<string, string | Buffer>> {
   return files;
 }
 
-export async function docsRouter(): Promise<Router> {
-  const files = await renderReference();
+/** Rendered on the first visit, not at boot: most gateways never serve a page of it. */
+export function docsRouter(): Router {
+  let rendered: Promise<Map<string, string | Buffer>> | undefined;
+  const files = () => (rendered ??= renderReference());
   const router = express.Router({ strict: true }); // '/docs' and '/docs/' are different routes here
   router.get('/docs', (_req, res) => res.redirect(301, '/docs/'));
-  router.get('/docs/', (_req, res) => res.type('html').send(files.get('index.html')));
-  router.get('/docs/:file', (req, res) => {
-    const file = files.get(req.params.file);
+  router.get('/docs/', async (_req, res) => {
+    res.type('html').send((await files()).get('index.html'));
+  });
+  router.get('/docs/:file', async (req, res) => {
+    const file = (await files()).get(req.params.file);
     if (!file) return res.status(404).type('text/plain').send('no such page');
     res.type(req.params.file.endsWith('.js') ? 'application/javascript' : 'html').send(file);
   });
