@@ -8,12 +8,7 @@ import { effectiveStatus, type Merchant, type MerchantStore, type Payment, type 
 
 export const MAX_ORDER_CODE_TTL_SECONDS = 180;
 
-export interface OrderInput {
-  storeId: string;
-  referenceOrderId: string;
-  orderDescription: string;
-  amount: Amount;
-  terminalId?: string | null;
+export interface OrderInput extends MerchantPaymentInput {
   expiresInSeconds?: number | null;
 }
 
@@ -58,6 +53,46 @@ export function newPayment(fields: Pick<Payment, 'paymentRequestId' | 'merchantI
   };
 }
 
+/** What a merchant gives for any payment it starts (an order code or a scanned payment code). */
+export interface MerchantPaymentInput {
+  storeId: string;
+  referenceOrderId: string;
+  orderDescription: string;
+  amount: Amount;
+  terminalId?: string | null;
+}
+
+/**
+ * A PENDING payment the merchant starts, admitted (admitPayment), built and stored in the caller's
+ * transaction; `kind` says which flow it belongs to.
+ */
+export async function startMerchantPayment(
+  tx: Repositories,
+  merchantId: string,
+  input: MerchantPaymentInput,
+  kind: Pick<Payment, 'scenario' | 'codeToken' | 'expiresAt'>,
+  now: Date,
+): Promise<{ payment: Payment; merchant: Merchant; store: MerchantStore }> {
+  const { merchant, store } = await admitPayment(tx, merchantId, input.storeId, input.amount, now);
+  const payment = newPayment(
+    {
+      paymentRequestId: newPaymentRequestId(now),
+      merchantId: merchant.merchantId,
+      storeId: store.storeId,
+      status: 'PENDING',
+      amount: input.amount,
+      settlementCurrency: merchant.settlementCurrency ?? input.amount.currency,
+      referenceOrderId: input.referenceOrderId,
+      orderDescription: input.orderDescription,
+      terminalId: input.terminalId ?? null,
+      ...kind,
+    },
+    now,
+  );
+  await tx.payments.insert(payment);
+  return { payment, merchant, store };
+}
+
 export interface OrderSettings {
   codeBaseUrl: string;
   defaultOrderCodeTtlSeconds: number;
@@ -78,26 +113,9 @@ export function orderService(db: Database, settings: OrderSettings, clock: () =>
       const now = clock();
       return db.transaction((tx) =>
         idempotent(tx, merchant.merchantId, 'createOrder', idempotency, now.toISOString(), async () => {
-          const { merchant: current, store } = await admitPayment(tx, merchant.merchantId, input.storeId, input.amount, now);
           const ttl = Math.min(input.expiresInSeconds ?? settings.defaultOrderCodeTtlSeconds, MAX_ORDER_CODE_TTL_SECONDS);
-          const payment = newPayment(
-            {
-              paymentRequestId: newPaymentRequestId(now),
-              merchantId: current.merchantId,
-              storeId: store.storeId,
-              scenario: 'ORDER_CODE',
-              status: 'PENDING',
-              amount: input.amount,
-              settlementCurrency: current.settlementCurrency ?? input.amount.currency,
-              referenceOrderId: input.referenceOrderId,
-              orderDescription: input.orderDescription,
-              terminalId: input.terminalId ?? null,
-              codeToken: newCodeToken(),
-              expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
-            },
-            now,
-          );
-          await tx.payments.insert(payment);
+          const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+          const { payment } = await startMerchantPayment(tx, merchant.merchantId, input, { scenario: 'ORDER_CODE', codeToken: newCodeToken(), expiresAt }, now);
           return {
             paymentRequestId: payment.paymentRequestId,
             codeValue: codeValue(settings.codeBaseUrl, 'ORDER_CODE', payment.codeToken!),

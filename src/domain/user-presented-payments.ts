@@ -6,11 +6,10 @@
  */
 import type { Database, Repositories, ScheduleRecord } from '../store/types.js';
 import type { Amount } from './amount.js';
-import { newPaymentRequestId } from './codes.js';
 import { idempotent, type IdempotencyScope } from './idempotency.js';
 import { NotFound } from './merchants.js';
 import type { Merchant, MerchantStore, Payment } from './model.js';
-import { admitPayment, newPayment } from './orders.js';
+import { startMerchantPayment, type MerchantPaymentInput } from './orders.js';
 import { routePaymentCode, type DirectIntegrations } from './routing.js';
 import {
   afterStep,
@@ -46,13 +45,8 @@ export class PaymentCodeNotRoutable extends Error {
   }
 }
 
-export interface UserPresentedInput {
-  storeId: string;
-  referenceOrderId: string;
-  orderDescription: string;
-  amount: Amount;
+export interface UserPresentedInput extends MerchantPaymentInput {
   paymentCode: string;
-  terminalId?: string | null;
   expiresInSeconds?: number | null;
 }
 
@@ -197,25 +191,8 @@ export function userPresentedService(db: Database, alipayplus: AlipayplusPort, s
       const now = clock();
       const { value, replayed } = await db.transaction((tx) =>
         idempotent(tx, merchant.merchantId, 'createPayment', idempotency, now.toISOString(), async () => {
-          const { merchant: current, store } = await admitPayment(tx, merchant.merchantId, input.storeId, input.amount, now);
-          const payment = newPayment(
-            {
-              paymentRequestId: newPaymentRequestId(now),
-              merchantId: current.merchantId,
-              storeId: store.storeId,
-              scenario: 'PAYMENT_CODE',
-              status: 'PENDING',
-              amount: input.amount,
-              settlementCurrency: current.settlementCurrency ?? input.amount.currency,
-              referenceOrderId: input.referenceOrderId,
-              orderDescription: input.orderDescription,
-              terminalId: input.terminalId ?? null,
-              codeToken: null,
-              expiresAt: paymentExpiry(now, input.expiresInSeconds).toISOString(),
-            },
-            now,
-          );
-          await tx.payments.insert(payment);
+          const expiresAt = paymentExpiry(now, input.expiresInSeconds).toISOString();
+          const { payment, merchant: current, store } = await startMerchantPayment(tx, merchant.merchantId, input, { scenario: 'PAYMENT_CODE', codeToken: null, expiresAt }, now);
           const p = initialProgress(now, new Date(payment.expiresAt!));
           await tx.schedule.insert({
             paymentRequestId: payment.paymentRequestId,

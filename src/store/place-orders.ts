@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PlaceOrderRecord, PlaceOrderRepository } from './types.js';
+import type { PlaceOrderRepository } from './types.js';
 
 interface PlaceOrderRow {
   payment_id: string;

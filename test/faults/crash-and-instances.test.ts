@@ -112,7 +112,7 @@ describe.skipIf(!postgresUrl)(`two gateway processes sharing Postgres${postgresU
         // placeOrder: the same paymentId at both, at once.
         const order = placeOrderBody(entryCode, { currency: 'JPY', value: '990' });
         const placed = await Promise.all([a, b, a, b].map((gw) => callAlipayplus(gw.url, 'placeOrder', order)));
-        expect(new Set(placed.map((p) => p.text.length && JSON.stringify(p.body))).size).toBe(1);
+        expect(new Set(placed.map((p) => p.text)).size).toBe(1);
         expect(placed[0]!.body.result.resultCode).toBe('SUCCESS');
 
         // The merchant payment: the same Idempotency-Key at both, at once; one pay to Alipay+.

@@ -22,7 +22,7 @@ describeEachDatabase('concurrent placeOrder duplicates', (kind) => {
   it('20 identical placeOrder calls on an entry code create one order and get 20 identical answers', async () => {
     const body = placeOrderBody(store.entryCode, { currency: 'JPY', value: '990' });
     const answers = await fire(body);
-    const bodies = new Set(answers.map((a) => JSON.stringify(a.body)));
+    const bodies = new Set(answers.map((a) => a.text)); // byte-identical answers
     expect(bodies.size).toBe(1);
     expect(answers[0]!.body.result.resultCode).toBe('SUCCESS');
     const created = (await listAll()).filter((p) => p.paymentId === body.paymentId);
@@ -33,7 +33,7 @@ describeEachDatabase('concurrent placeOrder duplicates', (kind) => {
     const order = await gw.createOrder(merchant.apiKey, store.storeId, { amount: { currency: 'JPY', value: '450' } });
     const body = placeOrderBody(order.codeValue, { currency: 'JPY', value: '450' }, { paymentRequestId: order.paymentRequestId });
     const answers = await fire(body);
-    expect(new Set(answers.map((a) => a.text.length && JSON.stringify(a.body))).size).toBe(1);
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
     expect(answers[0]!.body).toMatchObject({ result: { resultCode: 'SUCCESS' }, paymentRequestId: order.paymentRequestId });
     const paid = await gw.merchantApi('GET', `/v1/payments/${order.paymentRequestId}`, { token: merchant.apiKey });
     expect(paid.body).toMatchObject({ status: 'SUCCEEDED', paymentId: body.paymentId });
