@@ -94,6 +94,14 @@ export class Signer {
     return formatSignatureHeader(this.keyVersion, signContent(contentToSign('POST', path, this.clientId, time, body), this.privateKey));
   }
 
+  /**
+   * The headers of a message we send: Content-Type, Client-Id, the time (as `Request-Time` on a request,
+   * `Response-Time` on a response) and the Signature over exactly `signedBytes` — normally the body sent.
+   */
+  signedHeaders(timeHeader: 'Request-Time' | 'Response-Time', path: string, time: string, signedBytes: string | Buffer): Record<string, string> {
+    return { 'Content-Type': 'application/json; charset=UTF-8', 'Client-Id': this.clientId, [timeHeader]: time, Signature: this.sign(path, time, signedBytes) };
+  }
+
   /** Verifies a message the peer sent us (a request to our endpoint, or a response to our call). */
   verify(path: string, time: string, body: string | Buffer, header: string | undefined): VerifyOutcome {
     const parsed = parseSignatureHeader(header);

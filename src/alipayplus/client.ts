@@ -53,13 +53,8 @@ export function alipayplusClient(options: AlipayplusClientOptions): AlipayplusPo
     const started = Date.now();
     const signedPath = `${pathPrefix}${ALIPAYPLUS_PATHS[api]}`;
     const requestTime = nowIso(clock());
-    const requestHeaders = {
-      'Content-Type': 'application/json; charset=UTF-8',
-      'Client-Id': signer.clientId,
-      'Request-Time': requestTime,
-      Signature: signer.sign(signedPath, requestTime, body),
-      ...options.headers?.(),
-    };
+    const signed = signer.signedHeaders('Request-Time', signedPath, requestTime, body);
+    const requestHeaders = { ...signed, ...options.headers?.() };
     let httpStatus: number | null = null;
     let responseText: string | null = null;
     let responseHeaders: Record<string, string> = {};
@@ -88,7 +83,7 @@ export function alipayplusClient(options: AlipayplusClientOptions): AlipayplusPo
       api,
       paymentRequestId: (JSON.parse(body) as { paymentRequestId?: string }).paymentRequestId ?? null,
       paymentId: result.kind === 'ANSWER' ? (result.body.paymentId ?? null) : null,
-      requestHeaders: { 'client-id': requestHeaders['Client-Id'], 'request-time': requestTime, signature: requestHeaders.Signature },
+      requestHeaders: { 'client-id': signer.clientId, 'request-time': requestTime, signature: signed.Signature ?? '' },
       requestBody: maskPaymentCode(body),
       httpStatus,
       responseHeaders,

@@ -86,7 +86,7 @@ export function createApp(options: AppOptions): express.Express {
     const responseTime = alipayplusTime(clock(), true);
     res
       .status(200)
-      .set({ 'Content-Type': 'application/json; charset=UTF-8', 'Client-Id': signer.clientId, 'Response-Time': responseTime, Signature: signer.sign(req.originalUrl, responseTime, signed) })
+      .set(signer.signedHeaders('Response-Time', req.originalUrl, responseTime, signed))
       .end(sent);
   }
 

@@ -102,7 +102,7 @@ export class Notifier {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Client-Id': signer.clientId, 'Request-Time': requestTime, Signature: signer.sign(path, requestTime, body) },
+        headers: signer.signedHeaders('Request-Time', path, requestTime, body),
         body,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]),
       });

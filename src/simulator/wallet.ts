@@ -127,12 +127,7 @@ export function createWallet(options: WalletOptions) {
     const path = `${GATEWAY_API_PREFIX}${api}`;
     const requestBody = JSON.stringify(payload);
     const requestTime = nowIso(clock());
-    const requestHeaders = {
-      'Content-Type': 'application/json; charset=UTF-8',
-      'Client-Id': signer.clientId,
-      'Request-Time': requestTime,
-      Signature: signer.sign(path, requestTime, requestBody),
-    };
+    const requestHeaders = signer.signedHeaders('Request-Time', path, requestTime, requestBody);
     const exchange: Exchange = {
       api,
       method: 'POST',

@@ -126,6 +126,13 @@ describe('Signer', () => {
     expect(gateway.verify('/p', 't', 'b', undefined)).toMatchObject({ ok: false, reason: 'INVALID_SIGNATURE' });
   });
 
+  it('builds the headers of a signed message, verifiable by the peer with the same time header', () => {
+    const headers = alipayplus.signedHeaders('Response-Time', '/p', '2026-01-01T00:00:00Z', '{"a":"1"}');
+    expect(headers).toMatchObject({ 'Content-Type': 'application/json; charset=UTF-8', 'Client-Id': 'CLIENT', 'Response-Time': '2026-01-01T00:00:00Z' });
+    expect(gateway.verify('/p', headers['Response-Time']!, '{"a":"1"}', headers.Signature)).toEqual({ ok: true, keyVersion: '1' });
+    expect(gateway.verify('/p', headers['Response-Time']!, '{"a":"2"}', headers.Signature)).toMatchObject({ ok: false });
+  });
+
   it('signs deterministically (PKCS#1 v1.5) with URL-encoded base64', () => {
     const key = loadPrivateKey(ACQP_KEYS.privatePem);
     const content = contentToSign('POST', '/p', 'C', 't', 'body');

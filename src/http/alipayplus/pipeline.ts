@@ -83,12 +83,7 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
   function respond(req: Request, res: Response, body: AlipayplusBody): void {
     const json = JSON.stringify(body);
     const responseTime = nowIso(clock());
-    const headers = {
-      'Content-Type': 'application/json; charset=UTF-8',
-      'Client-Id': signer.clientId,
-      'Response-Time': responseTime,
-      Signature: signer.sign(req.originalUrl, responseTime, json),
-    };
+    const headers = signer.signedHeaders('Response-Time', req.originalUrl, responseTime, json);
     res.status(200).set(headers).end(json);
     const state = stateOf(res);
     const api = state.operation?.api ?? 'unknown';
