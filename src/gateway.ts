@@ -17,7 +17,7 @@ import { rateLimiter } from './http/rate-limit.js';
 import { docsRouter } from './http/docs.js';
 import { loadSpec } from './http/specs.js';
 import { createMetrics } from './metrics.js';
-import { Signer } from './signing.js';
+import { Signer, SigningThread } from './signing.js';
 import { openDatabase } from './store/index.js';
 import type { Database } from './store/types.js';
 import { awaitFinal, startWorker, type Worker } from './worker.js';
@@ -26,7 +26,7 @@ export interface Gateway {
   app: Express;
   db: Database & { knex: Knex };
   worker: Worker;
-  /** Stops the worker (releasing its leases), then flushes the audit log and closes the database. */
+  /** Stops the worker (releasing its leases), flushes the audit log, closes the database, then the signing thread. */
   close(): Promise<void>;
 }
 
@@ -44,7 +44,8 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
   );
   const [acqpSpec, merchantSpec] = await Promise.all([loadSpec('acqp'), loadSpec('merchant')]);
   const docs = docsRouter();
-  const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys);
+  const signingThread = new SigningThread(config.privateKey);
+  const signer = new Signer(config.clientId, config.privateKey, config.keyVersion, config.alipayplusPublicKeys, signingThread.sign);
   const metrics = createMetrics({
     pendingPayments: () => db.payments.countPending(clock().toISOString()),
     overdueSteps: () => db.schedule.countOverdue(clock().toISOString()),
@@ -101,6 +102,7 @@ export async function createGateway(config: Config, logger: Logger, overrides: G
     async close() {
       await worker.stop();
       await db.close();
+      await signingThread.close();
     },
   };
 }

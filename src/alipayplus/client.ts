@@ -53,7 +53,7 @@ export function alipayplusClient(options: AlipayplusClientOptions): AlipayplusPo
     const started = Date.now();
     const signedPath = `${pathPrefix}${ALIPAYPLUS_PATHS[api]}`;
     const requestTime = nowIso(clock());
-    const signed = signer.signedHeaders('Request-Time', signedPath, requestTime, body);
+    const signed = await signer.signedHeaders('Request-Time', signedPath, requestTime, body);
     const requestHeaders = { ...signed, ...options.headers?.() };
     let httpStatus: number | null = null;
     let responseText: string | null = null;

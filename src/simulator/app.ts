@@ -79,14 +79,14 @@ export function createApp(options: AppOptions): express.Express {
   app.use('/simulator', controlRouter(options.state, options.notifier));
 
   /** Serialises once and signs those bytes; the broken deliveries sign or send other bytes on purpose. */
-  function sendJson(req: Request, res: Response, body: AnswerBody, delivery: JsonDelivery = 'SIGNED'): void {
+  async function sendJson(req: Request, res: Response, body: AnswerBody, delivery: JsonDelivery = 'SIGNED'): Promise<void> {
     const full = JSON.stringify(body);
     const sent = delivery === 'TRUNCATED' ? full.slice(0, Math.floor(full.length / 2)) : full;
     const signed = delivery === 'BAD_SIGNATURE' ? `${sent} ` : sent;
     const responseTime = alipayplusTime(clock(), true);
     res
       .status(200)
-      .set(signer.signedHeaders('Response-Time', req.originalUrl, responseTime, signed))
+      .set(await signer.signedHeaders('Response-Time', req.originalUrl, responseTime, signed))
       .end(sent);
   }
 
@@ -96,13 +96,13 @@ export function createApp(options: AppOptions): express.Express {
     req.socket.once('close', () => clearTimeout(timer));
   }
 
-  function deliver(req: Request, res: Response, reply: Reply): void {
+  async function deliver(req: Request, res: Response, reply: Reply): Promise<void> {
     if (reply.kind === 'NO_ANSWER') return neverAnswer(req);
     if (reply.kind === 'HTTP_502') {
       res.status(502).type('text/html').send(BAD_GATEWAY_HTML);
       return;
     }
-    sendJson(req, res, reply.body, reply.delivery);
+    await sendJson(req, res, reply.body, reply.delivery);
   }
 
   const apiOf = (res: Response): Api => res.locals.api as Api;
@@ -144,7 +144,7 @@ export function createApp(options: AppOptions): express.Express {
     validateApiSpec: false,
   });
 
-  const handle: RequestHandler = (req, res) => {
+  const handle: RequestHandler = async (req, res) => {
     const api = apiOf(res);
     const reply = api === 'pay' ? payments.pay(req.body as PayRequest) : payments[api](req.body);
     const body = req.body as { paymentRequestId?: string; paymentId?: string; paymentMethod?: { paymentMethodId?: string } };
@@ -159,18 +159,18 @@ export function createApp(options: AppOptions): express.Express {
       },
       'Alipay+ call',
     );
-    deliver(req, res, reply);
+    await deliver(req, res, reply);
   };
 
-  const fail = (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+  const fail = async (error: unknown, req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (res.headersSent) return next(error);
     const refusal = refusalOf(error);
     if (!refusal) {
       logger.error({ err: error, path: req.path }, 'unexpected failure');
-      return sendJson(req, res, envelope('UNKNOWN_EXCEPTION'));
+      return await sendJson(req, res, envelope('UNKNOWN_EXCEPTION'));
     }
     logger.info({ api: res.locals.api ?? req.path, answer: `F/${refusal.code}`, reason: refusal.message }, 'Alipay+ call refused');
-    sendJson(req, res, envelope(refusal.code, refusal.message));
+    await sendJson(req, res, envelope(refusal.code, refusal.message));
   };
 
   app.use(route, express.raw({ type: () => true, limit: '1mb' }), authenticate, ...validators, handle, fail);

@@ -102,7 +102,7 @@ export class Notifier {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: signer.signedHeaders('Request-Time', path, requestTime, body),
+        headers: await signer.signedHeaders('Request-Time', path, requestTime, body),
         body,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]),
       });

@@ -127,7 +127,7 @@ export function createWallet(options: WalletOptions) {
     const path = `${GATEWAY_API_PREFIX}${api}`;
     const requestBody = JSON.stringify(payload);
     const requestTime = nowIso(clock());
-    const requestHeaders = signer.signedHeaders('Request-Time', path, requestTime, requestBody);
+    const requestHeaders = await signer.signedHeaders('Request-Time', path, requestTime, requestBody);
     const exchange: Exchange = {
       api,
       method: 'POST',

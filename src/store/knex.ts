@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Database as SqliteConnection } from 'sqlite3';
+import { keepPreparedStatements } from './sqlite-statements.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -58,7 +60,8 @@ export function createKnex(options: DatabaseOptions): Knex {
     pool: {
       min: 1,
       max: options.sqliteReaders ?? 1,
-      afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+        keepPreparedStatements(conn);
         conn.exec(`PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=${options.busyTimeoutMs ?? 5000}; PRAGMA synchronous=NORMAL;`, (err) =>
           done(err, conn),
         );

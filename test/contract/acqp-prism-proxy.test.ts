@@ -29,7 +29,7 @@ async function viaProxy(api: string, body: unknown, signer = alipayplusSigner())
   const requestTime = new Date().toISOString();
   const response = await fetch(`${acqpProxy.url}${path}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Client-Id': signer.clientId, 'Request-Time': requestTime, Signature: signer.sign(path, requestTime, raw) },
+    headers: { 'Content-Type': 'application/json', 'Client-Id': signer.clientId, 'Request-Time': requestTime, Signature: await signer.sign(path, requestTime, raw) },
     body: raw,
   });
   const text = await response.text();

@@ -65,7 +65,7 @@ describe('Alipay+ request pipeline', () => {
   it('answers INVALID_SIGNATURE when the body differs by one byte from what was signed', async () => {
     const signed = JSON.stringify({ codeValue });
     const requestTime = gw.clock.now().toISOString();
-    const signature = alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, requestTime, signed);
+    const signature = await alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, requestTime, signed);
     const answer = await gw.alipayplus('userInitiatedPay', null, { rawBody: `${signed} `, headers: { 'Request-Time': requestTime, Signature: signature } });
     await expectRefused(answer, 'INVALID_SIGNATURE');
   });
@@ -124,7 +124,7 @@ describe('Alipay+ request pipeline', () => {
     ['not ISO 8601', 'yesterday'],
   ])('answers PARAM_ILLEGAL naming Request-Time when it is %s (checked after the signature)', async (_what, requestTime) => {
     const raw = JSON.stringify({ codeValue });
-    const signature = alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, requestTime ?? '', raw);
+    const signature = await alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, requestTime ?? '', raw);
     const answer = await gw.alipayplus('userInitiatedPay', null, { rawBody: raw, headers: { 'Request-Time': requestTime, Signature: signature } });
     await expectRefused(answer, 'PARAM_ILLEGAL');
     expect(answer.body.result.resultMessage).toContain('Request-Time');
@@ -133,7 +133,7 @@ describe('Alipay+ request pipeline', () => {
   it('answers PARAM_ILLEGAL naming Request-Time when it is outside the tolerance window', async () => {
     const raw = JSON.stringify({ codeValue });
     const old = new Date(gw.clock.now().getTime() - 11 * 60_000).toISOString();
-    const signature = alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, old, raw);
+    const signature = await alipayplusSigner().sign(`${ACQP_PATH}userInitiatedPay`, old, raw);
     const answer = await gw.alipayplus('userInitiatedPay', null, { rawBody: raw, headers: { 'Request-Time': old, Signature: signature } });
     await expectRefused(answer, 'PARAM_ILLEGAL');
     expect(answer.body.result.resultMessage).toContain('Request-Time');

@@ -62,7 +62,7 @@ async function call(sim: Simulator, api: Api, body: unknown, options: CallOption
       'Content-Type': 'application/json; charset=UTF-8',
       'Client-Id': signer.clientId,
       'Request-Time': requestTime,
-      Signature: signer.sign(options.signPath ?? PATHS[api], requestTime, raw),
+      Signature: await signer.sign(options.signPath ?? PATHS[api], requestTime, raw),
       ...options.headers,
     },
     body: Buffer.from(raw),
@@ -373,7 +373,7 @@ describe('refusals, signed like every answer', () => {
     const requestTime = new Date().toISOString();
     const response = await fetch(`${sim.url}${PATHS.pay}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Client-Id': CLIENT_ID, 'Request-Time': requestTime, Signature: gatewaySigner.sign(PATHS.pay, requestTime, tampered) },
+      headers: { 'Content-Type': 'application/json', 'Client-Id': CLIENT_ID, 'Request-Time': requestTime, Signature: await gatewaySigner.sign(PATHS.pay, requestTime, tampered) },
       body: tampered.replace('1200', '1300'),
     });
     expect((await response.json()).result.resultCode).toBe('INVALID_SIGNATURE');
@@ -477,7 +477,7 @@ interface Received {
 async function fakeGateway(acks: Ack[]): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const app = express();
-  app.post(/.*/, express.raw({ type: () => true }), (req, res) => {
+  app.post(/.*/, express.raw({ type: () => true }), async (req, res) => {
     const raw = req.body as Buffer;
     const signatureValid = gatewaySigner.verify(req.originalUrl, req.get('request-time') ?? '', raw, req.get('signature')).ok;
     received.push({ path: req.originalUrl, signatureValid, headers: { 'client-id': req.get('client-id'), 'request-time': req.get('request-time') }, body: JSON.parse(raw.toString('utf8')) });
@@ -485,7 +485,7 @@ async function fakeGateway(acks: Ack[]): Promise<{ url: string; received: Receiv
     const json = JSON.stringify({ result: ack === 'SIGNED_F' ? { resultCode: 'PARAM_ILLEGAL', resultStatus: 'F', resultMessage: 'Illegal parameters.' } : { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' } });
     const responseTime = new Date().toISOString();
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Client-Id': CLIENT_ID, 'Response-Time': responseTime };
-    if (ack !== 'UNSIGNED_S') headers.Signature = gatewaySigner.sign(req.originalUrl, responseTime, json);
+    if (ack !== 'UNSIGNED_S') headers.Signature = await gatewaySigner.sign(req.originalUrl, responseTime, json);
     res.status(200).set(headers).end(json);
   });
   const server: Server = await new Promise((resolve) => {

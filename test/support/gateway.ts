@@ -97,7 +97,7 @@ export async function callAlipayplus(baseUrl: string, api: string, body: unknown
   const raw = options.rawBody ?? JSON.stringify(body);
   const requestTime = options.requestTime ?? new Date().toISOString();
   const signer = options.signer ?? alipayplusSigner();
-  const headers = signer.signedHeaders('Request-Time', options.signPath ?? path, requestTime, raw);
+  const headers = await signer.signedHeaders('Request-Time', options.signPath ?? path, requestTime, raw);
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     const existing = Object.keys(headers).find((h) => h.toLowerCase() === name.toLowerCase());
     if (existing) delete headers[existing];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { contentToSign, loadPrivateKey, loadPublicKey, parseSignatureHeader, Signer, signContent, verifyContent } from '../../src/signing.js';
+import { contentToSign, loadPrivateKey, loadPublicKey, parseSignatureHeader, Signer, SigningThread, signContent, verifyContent } from '../../src/signing.js';
 import { ACQP_KEYS, ALIPAYPLUS_KEYS, ALIPAYPLUS_KEYS_V2 } from '../support/keys.js';
 
 // Reference §2.7: a vector made with a throwaway key, to pin the content layout and the encodings.
@@ -103,31 +103,31 @@ describe('Signer', () => {
     ]),
   );
 
-  it('round-trips a signature between the two sides', () => {
-    const header = alipayplus.sign('/p', 't', '{"a":"1"}');
+  it('round-trips a signature between the two sides', async () => {
+    const header = await alipayplus.sign('/p', 't', '{"a":"1"}');
     expect(gateway.verify('/p', 't', '{"a":"1"}', header)).toEqual({ ok: true, keyVersion: '1' });
   });
 
-  it('selects the public key by keyVersion', () => {
+  it('selects the public key by keyVersion', async () => {
     const v2 = new Signer('CLIENT', loadPrivateKey(ALIPAYPLUS_KEYS_V2.privatePem), '2', new Map());
-    expect(gateway.verify('/p', 't', 'b', v2.sign('/p', 't', 'b'))).toEqual({ ok: true, keyVersion: '2' });
-    const v2WithV1Label = v2.sign('/p', 't', 'b').replace('keyVersion=2', 'keyVersion=1');
+    expect(gateway.verify('/p', 't', 'b', await v2.sign('/p', 't', 'b'))).toEqual({ ok: true, keyVersion: '2' });
+    const v2WithV1Label = (await v2.sign('/p', 't', 'b')).replace('keyVersion=2', 'keyVersion=1');
     expect(gateway.verify('/p', 't', 'b', v2WithV1Label)).toMatchObject({ ok: false, reason: 'INVALID_SIGNATURE' });
   });
 
-  it('answers KEY_NOT_FOUND for an unknown keyVersion', () => {
-    const header = alipayplus.sign('/p', 't', 'b').replace('keyVersion=1', 'keyVersion=7');
+  it('answers KEY_NOT_FOUND for an unknown keyVersion', async () => {
+    const header = (await alipayplus.sign('/p', 't', 'b')).replace('keyVersion=1', 'keyVersion=7');
     expect(gateway.verify('/p', 't', 'b', header)).toMatchObject({ ok: false, reason: 'KEY_NOT_FOUND' });
   });
 
-  it('refuses another algorithm and a missing header', () => {
-    const header = alipayplus.sign('/p', 't', 'b').replace('RSA256', 'ECC224');
+  it('refuses another algorithm and a missing header', async () => {
+    const header = (await alipayplus.sign('/p', 't', 'b')).replace('RSA256', 'ECC224');
     expect(gateway.verify('/p', 't', 'b', header)).toMatchObject({ ok: false, reason: 'INVALID_SIGNATURE' });
     expect(gateway.verify('/p', 't', 'b', undefined)).toMatchObject({ ok: false, reason: 'INVALID_SIGNATURE' });
   });
 
-  it('builds the headers of a signed message, verifiable by the peer with the same time header', () => {
-    const headers = alipayplus.signedHeaders('Response-Time', '/p', '2026-01-01T00:00:00Z', '{"a":"1"}');
+  it('builds the headers of a signed message, verifiable by the peer with the same time header', async () => {
+    const headers = await alipayplus.signedHeaders('Response-Time', '/p', '2026-01-01T00:00:00Z', '{"a":"1"}');
     expect(headers).toMatchObject({ 'Content-Type': 'application/json; charset=UTF-8', 'Client-Id': 'CLIENT', 'Response-Time': '2026-01-01T00:00:00Z' });
     expect(gateway.verify('/p', headers['Response-Time']!, '{"a":"1"}', headers.Signature)).toEqual({ ok: true, keyVersion: '1' });
     expect(gateway.verify('/p', headers['Response-Time']!, '{"a":"2"}', headers.Signature)).toMatchObject({ ok: false });
@@ -139,5 +139,38 @@ describe('Signer', () => {
     const signature = signContent(content, key);
     expect(signature).toBe(signContent(content, key));
     expect(signature).toMatch(/^[A-Za-z0-9%]+$/);
+  });
+});
+
+describe('SigningThread', () => {
+  const key = loadPrivateKey(ACQP_KEYS.privatePem);
+  const content = contentToSign('POST', '/p', 'C', 't', '{"a":"1"}');
+
+  it('signs exactly as inline signing does, many requests in flight at once', async () => {
+    const thread = new SigningThread(key);
+    try {
+      const contents = Array.from({ length: 50 }, (_, i) => contentToSign('POST', '/p', 'C', 't', `{"n":${i}}`));
+      const signatures = await Promise.all(contents.map((c) => thread.sign(c)));
+      expect(signatures).toEqual(contents.map((c) => signContent(c, key)));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('still signs, inline, once the thread is gone', async () => {
+    const thread = new SigningThread(key);
+    await thread.close();
+    await expect(thread.sign(content)).resolves.toBe(signContent(content, key));
+  });
+
+  it('gives the Signer a signature the peer verifies', async () => {
+    const thread = new SigningThread(key);
+    try {
+      const signer = new Signer('CLIENT', key, '1', new Map(), thread.sign);
+      const peer = new Signer('CLIENT', loadPrivateKey(ALIPAYPLUS_KEYS.privatePem), '1', new Map([['1', loadPublicKey(ACQP_KEYS.publicPem)]]));
+      expect(peer.verify('/p', 't', 'b', await signer.sign('/p', 't', 'b'))).toEqual({ ok: true, keyVersion: '1' });
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -80,10 +80,10 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
   const { signer, operations, audit, logger, clock } = options;
   const router = express.Router();
 
-  function respond(req: Request, res: Response, body: AlipayplusBody): void {
+  async function respond(req: Request, res: Response, body: AlipayplusBody): Promise<void> {
     const json = JSON.stringify(body);
     const responseTime = nowIso(clock());
-    const headers = signer.signedHeaders('Response-Time', req.originalUrl, responseTime, json);
+    const headers = await signer.signedHeaders('Response-Time', req.originalUrl, responseTime, json);
     res.status(200).set(headers).end(json);
     const state = stateOf(res);
     const api = state.operation?.api ?? 'unknown';
@@ -165,14 +165,14 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
 
   const handle: RequestHandler = async (req, res) => {
     const operation = stateOf(res).operation!;
-    respond(req, res, await operation.handle(req.body));
+    await respond(req, res, await operation.handle(req.body));
   };
 
-  const fail = (error: unknown, req: Request, res: Response, next: NextFunction) => {
+  const fail = async (error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/aps/')) return next(error);
     const { result: outcome, unexpected } = resultFor(error);
     if (unexpected) (req.log ?? logger).error({ err: error, path: req.path }, 'unexpected failure on an Alipay+ endpoint');
-    respond(req, res, { result: outcome });
+    await respond(req, res, { result: outcome });
   };
 
   router.use(route, rawBody, authenticate, ...validators, handle, fail);
