@@ -100,7 +100,7 @@ async function runFloor(): Promise<void> {
   const port = await freePort();
   const child = startChild(
     'floor',
-    ['--import', 'tsx', '--import', './scripts/bench/process-title.ts', 'scripts/bench/floor-server.ts'],
+    ['--import', 'tsx', '--import', './scripts/bench/process-title.mjs', 'scripts/bench/floor-server.ts'],
     {
       PATH: process.env.PATH,
       BENCH_PROCESS_TITLE: 'acqp-bench-floor',
@@ -209,6 +209,8 @@ async function main(): Promise<void> {
     }
     databases.push(kind);
   }
+  // The gateway under test runs as production runs it: compiled JavaScript, not through tsx.
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
   if (options.mode === 'soak') {
     for (const kind of databases) await runSoak(kind).catch((error) => results.failures.push(`soak on ${kind}: ${(error as Error).stack ?? error}`));
     return;

@@ -1,5 +1,5 @@
 /**
- * The gateway under test: `node --import tsx src/main.ts` as a child process with its own data
+ * The gateway under test: `node dist/main.js` (built by `npm run build`, as production runs it) as a child process with its own data
  * directory, database (a SQLite file there, or a fresh Postgres schema dropped afterwards), throwaway
  * keys and admin token. Then a merchant and a store, onboarded through the merchant API like a POS.
  */
@@ -75,10 +75,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     RATE_LIMIT_ALIPAYPLUS_PER_SECOND: '0',
     RATE_LIMIT_MERCHANT_PER_SECOND: '0',
   });
-  // One directory per gateway: V8 writes one profile per thread (tsx's loader runs in a worker thread;
-  // the main thread's profile is the larger file).
+  // One directory per gateway: V8 writes one profile per thread (the signing thread has its own; the
+  // main thread's profile is the larger file).
   const profileDir = options.cpuProfileDir ? join(options.cpuProfileDir, `gateway-${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', '--import', './scripts/bench/process-title.ts', 'src/main.ts'];
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--enable-source-maps', '--import', './scripts/bench/process-title.mjs', 'dist/main.js'];
   env.BENCH_PROCESS_TITLE = `acqp-bench-gateway-${kind}`;
   const child = startChild(`gateway (${kind})`, args, env, options.repoRoot);
   const url = `http://127.0.0.1:${port}`;
