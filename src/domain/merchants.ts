@@ -47,7 +47,8 @@ export function assertAcceptsAmount(merchant: Merchant, amount: Amount, field: s
 /**
  * The merchant's daily payment count (PENDING and SUCCEEDED payments of every scenario created this
  * UTC day) must stay within dailyPaymentCountLimit. Call inside the transaction that creates the
- * payment, after `findForUpdate`, so two concurrent payments cannot both take the last slot.
+ * payment, after `findForAdmission` (which locks a limited merchant's row), so two concurrent payments
+ * cannot both take the last slot.
  */
 export async function assertDailyCountAvailable(tx: Repositories, merchant: Merchant, now: Date): Promise<void> {
   if (merchant.dailyPaymentCountLimit === null) return;

@@ -21,11 +21,11 @@ export interface OrderCreated {
 
 /**
  * Everything a new payment of any flow must pass, inside the transaction that creates it: the merchant
- * re-read under lock (so the daily count is decided on committed state), eligibility, the store is the
+ * re-read (under lock when it has a daily count limit, so that the count is decided on committed state), eligibility, the store is the
  * merchant's, the amount is accepted, and the daily count has room.
  */
 export async function admitPayment(tx: Repositories, merchantId: string, storeOrId: string | MerchantStore, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
-  const merchant = await tx.merchants.findForUpdate(merchantId);
+  const merchant = await tx.merchants.findForAdmission(merchantId);
   if (!merchant) throw new NotFound('merchant');
   assertEligible(merchant);
   const store = typeof storeOrId === 'string' ? await tx.stores.findById(storeOrId) : storeOrId;

@@ -82,6 +82,11 @@ export function merchantRepository(db: Knex | Knex.Transaction): MerchantReposit
       const row = await (isPostgres(db) ? query.forUpdate() : query);
       return row && merchantFromRow(row);
     },
+    async findForAdmission(merchantId) {
+      const row = await byId(merchantId);
+      if (!row || !isPostgres(db) || row.daily_payment_count_limit === null) return row && merchantFromRow(row);
+      return this.findForUpdate(merchantId);
+    },
     async update(merchant) {
       await db('merchants').where({ merchant_id: merchant.merchantId }).update(toRow(merchant));
     },

@@ -19,6 +19,12 @@ export interface MerchantRepository {
   findByApiKeyHash(apiKeyHash: string): Promise<Merchant | undefined>;
   /** Reads the merchant and, on Postgres, locks its row until the transaction ends (daily limits). */
   findForUpdate(merchantId: string): Promise<Merchant | undefined>;
+  /**
+   * Reads the merchant to admit a payment. On Postgres its row is locked until the transaction ends
+   * only when it has a daily payment count limit, the one rule decided on committed state: payments
+   * of a merchant without one then do not queue behind each other.
+   */
+  findForAdmission(merchantId: string): Promise<Merchant | undefined>;
   update(merchant: Merchant): Promise<void>;
 }
 

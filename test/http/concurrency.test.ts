@@ -1,6 +1,7 @@
 /**
  * Concurrent duplicates (DESIGN §4): 20 identical placeOrder calls at once give one order, one
- * Alipay+ payment on it, and 20 identical answers. Runs on SQLite and on Postgres.
+ * Alipay+ payment on it, and 20 identical answers; concurrent payments never overrun a merchant's
+ * daily count. Runs on SQLite and on Postgres.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, placeOrderBody, startGateway, type TestGateway } from '../support/gateway.js';
@@ -45,5 +46,16 @@ describeEachDatabase('concurrent placeOrder duplicates', (kind) => {
     const codes = answers.map((a) => a.body.result.resultCode).sort();
     expect(codes.filter((c) => c === 'SUCCESS')).toHaveLength(1);
     expect(codes.filter((c) => c === 'ORDER_IS_CLOSED')).toHaveLength(19);
+  });
+
+  it('20 different payments at once for a merchant with room for 5 today: exactly 5 succeed', async () => {
+    const limited = await gw.onboardMerchant({ dailyPaymentCountLimit: 5 });
+    const shop = await gw.createStore(limited.apiKey);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw.alipayplus('placeOrder', placeOrderBody(shop.entryCode, { currency: 'JPY', value: '120' }))));
+    const codes = answers.map((a) => a.body.result.resultCode);
+    expect(codes.filter((c) => c === 'SUCCESS')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'PAYMENT_COUNT_EXCEED_LIMIT')).toHaveLength(15);
+    const listed = (await gw.merchantApi('GET', '/v1/payments?limit=200', { token: limited.apiKey })).body.items as unknown[];
+    expect(listed).toHaveLength(5);
   });
 });
