@@ -1,6 +1,7 @@
 /** Composes the Knex store: repositories bound to the pool, and the same bound to a transaction. */
 import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
+import { groupCommit } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
 import { createKnex, isPostgresUrl, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
@@ -29,11 +30,13 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = isPostgresUrl(options.url) ? knex : createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 });
   const audit = auditLog(knex, onAuditError);
+  const inTransaction = <T>(work: (tx: Repositories) => Promise<T>) => knex.transaction((trx) => work(repositories(trx)));
   return {
     ...repositories(reader),
     knex,
     audit,
-    transaction: (work) => knex.transaction((trx) => work(repositories(trx))),
+    // Postgres runs transactions side by side; SQLite one at a time, so there they are grouped.
+    transaction: isPostgresUrl(options.url) ? inTransaction : groupCommit(inTransaction),
     async ready() {
       try {
         return await migrationsApplied(knex);
