@@ -71,9 +71,13 @@ async function killedWhilePending(env: Record<string, string>) {
   const created = await api(gw)('POST', '/v1/payments', apiKey, paymentBody(storeId, '100001'));
   expect(created.body.status).toBe('PENDING');
   const id = created.body.paymentRequestId as string;
-  await until(async () => sim.calls(id, 'pay').length, (n) => n === 1);
+  // Killed once the pay answer is recorded (the first inquiry has gone out): killed between sending pay
+  // and recording its answer, the gateway would rightly resend the identical pay after the restart.
+  await until(async () => sim.calls(id, 'inquiryPayment').length, (n) => n >= 1);
   gw.child.kill('SIGKILL');
   expect(await gw.exited).toBe('SIGKILL');
+  // Really gone: nothing answers on its port any more.
+  await expect(fetch(`${gw.url}/healthz`)).rejects.toThrow();
 
   const restarted = await gw.restart();
   try {
@@ -145,6 +149,8 @@ describe.skipIf(!postgresUrl)(`two gateway processes sharing Postgres${postgresU
         // Kill A with work pending; B finishes it.
         const orphan = (await api(a)('POST', '/v1/payments', apiKey, { ...paymentBody(storeId, '100001'), referenceOrderId: 'R-orphan' })).body.paymentRequestId as string;
         a.child.kill('SIGKILL');
+        expect(await a.exited).toBe('SIGKILL');
+        await expect(fetch(`${a.url}/healthz`)).rejects.toThrow();
         const done = await until(async () => (await api(b)('GET', `/v1/payments/${orphan}`, apiKey)).body.status, (s) => s === 'SUCCEEDED');
         expect(done).toBe('SUCCEEDED');
       } finally {

@@ -186,11 +186,13 @@ describeEachDatabase('user-presented payments', (kind) => {
   });
 
   it('a success notification while cancelling is recorded as AFTER_CANCEL and the payment still ends CANCELLED', async () => {
-    await start({ PAYMENT_WAIT_MS: '0', INQUIRY_SCHEDULE_MS: '5000,5000,5000,5000,5000,5000,5000,5000,5000,5000', CANCEL_RETRY_SCHEDULE_MS: '400' });
-    alipayplus.script('pay', U('PAYMENT_IN_PROCESS')).script('cancelPayment', NONE);
+    // Two cancelPayment calls get no answer, the third succeeds, 1 s apart: the notification below
+    // arrives while the payment is CANCELLING however slow the machine is (up to 2 s).
+    await start({ PAYMENT_WAIT_MS: '0', INQUIRY_SCHEDULE_MS: '5000,5000,5000,5000,5000,5000,5000,5000,5000,5000', CANCEL_RETRY_SCHEDULE_MS: '1000' });
+    alipayplus.script('pay', U('PAYMENT_IN_PROCESS')).script('cancelPayment', NONE, NONE);
     const { body: pending } = await charge();
     await gw.merchantApi('POST', `/v1/payments/${pending.paymentRequestId}/cancel`, { token: merchant.apiKey });
-    await new Promise((r) => setTimeout(r, 100)); // the first cancelPayment got no answer; the next one is 400 ms away
+    while (alipayplus.count('cancelPayment', pending.paymentRequestId) === 0) await new Promise((r) => setTimeout(r, 10));
     await notify({ paymentRequestId: pending.paymentRequestId, paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' }, paymentAmount: USD('1250') });
     expect((await notifications(pending.paymentRequestId))[0]).toMatchObject({ applied: false, flag: 'AFTER_CANCEL' });
     expect((await until(pending.paymentRequestId, 'CANCELLED')).status).toBe('CANCELLED');

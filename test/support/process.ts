@@ -1,4 +1,8 @@
-/** The gateway as a real process (`tsx src/main.ts`), for crash, signal and multi-instance tests. */
+/**
+ * The gateway as a real process (`node --import tsx src/main.ts`), for crash, signal and multi-instance
+ * tests. One process, not the tsx CLI: that CLI runs the program in a child of its own, so a SIGKILL
+ * sent to it would leave the gateway running (an orphan that kept answering after its "crash").
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ACQP_KEYS, ALIPAYPLUS_KEYS } from './keys.js';
@@ -6,7 +10,6 @@ import { ADMIN_TOKEN, CLIENT_ID, CODE_BASE_URL } from './gateway.js';
 import { freePort } from './prism.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
 export interface GatewayProcess {
   url: string;
@@ -35,7 +38,7 @@ export async function startGatewayProcess(env: Record<string, string>, port?: nu
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
