@@ -21,11 +21,15 @@ export interface OrderCreated {
 
 /**
  * Everything a new payment of any flow must pass, inside the transaction that creates it: the merchant
- * re-read (under lock when it has a daily count limit, so that the count is decided on committed state), eligibility, the store is the
- * merchant's, the amount is accepted, and the daily count has room.
+ * as read in this transaction (re-read for admission, under lock on Postgres, when it has a daily count
+ * limit, so that the count is decided on committed state), eligibility, the store is the merchant's,
+ * the amount is accepted, and the daily count has room.
  */
-export async function admitPayment(tx: Repositories, merchantId: string, storeOrId: string | MerchantStore, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
-  const merchant = await tx.merchants.findForAdmission(merchantId);
+export async function admitPayment(tx: Repositories, merchantOrId: string | Merchant, storeOrId: string | MerchantStore, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
+  const merchant =
+    typeof merchantOrId === 'string' || merchantOrId.dailyPaymentCountLimit !== null
+      ? await tx.merchants.findForAdmission(typeof merchantOrId === 'string' ? merchantOrId : merchantOrId.merchantId)
+      : merchantOrId;
   if (!merchant) throw new NotFound('merchant');
   assertEligible(merchant);
   const store = typeof storeOrId === 'string' ? await tx.stores.findById(storeOrId) : storeOrId;

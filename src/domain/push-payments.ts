@@ -80,8 +80,12 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     }
   }
 
-  /** Applies the placeOrder rules and records the payment; returns the paymentRequestId. */
-  async function acceptPlacedOrder(tx: Repositories, request: PlaceOrderRequest, now: Date): Promise<string> {
+  /**
+   * Applies the placeOrder rules, reading (and on Postgres locking) what they need; refuses with
+   * PaymentRefused. Returns the paymentRequestId and the write that records the payment, run only once
+   * this paymentId is claimed.
+   */
+  async function decidePlacedOrder(tx: Repositories, request: PlaceOrderRequest, now: Date): Promise<{ paymentRequestId: string; record: () => Promise<void> }> {
     assertPayableAmount(request.paymentAmount, 'paymentAmount');
     assertPayableAmount(request.settlementAmount, 'settlementAmount');
     const code = codeOf(request.codeValue);
@@ -89,27 +93,25 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     const placed = { paymentId: request.paymentId, pspId: request.pspId, customerId: request.customerId ?? null, paymentTime: nowIso, settlementAmount: request.settlementAmount };
 
     if (code.kind === 'ORDER_CODE') {
-      const order = await tx.payments.findByCodeToken(code.token, { forUpdate: true });
-      if (!order) throw new PaymentRefused('INVALID_CODE', 'No order has this code.');
+      const found = await tx.payments.findByCodeTokenWithMerchant(code.token, { forUpdate: true });
+      if (!found) throw new PaymentRefused('INVALID_CODE', 'No order has this code.');
+      const { payment: order, merchant } = found;
       if (request.paymentRequestId && request.paymentRequestId !== order.paymentRequestId) {
         throw new PaymentRefused('PARAM_ILLEGAL', 'paymentRequestId is not the one of the order this code belongs to.');
       }
       assertOpen(order, now);
-      const merchant = await tx.merchants.findById(order.merchantId);
-      if (!merchant) throw new Error(`order ${order.paymentRequestId} without merchant`);
       assertEligible(merchant);
       if (!sameAmount(request.paymentAmount, order.amount)) {
         throw new PaymentRefused('PAYMENT_AMOUNT_INVALID', `paymentAmount must be the order's amount ${order.amount.value} ${order.amount.currency}.`);
       }
       assertAcceptsAmount(merchant, order.amount, 'paymentAmount');
       assertSettlement(request, order.settlementCurrency);
-      await tx.payments.update({ ...order, ...placed, status: 'SUCCEEDED', updatedAt: nowIso });
-      return order.paymentRequestId;
+      return { paymentRequestId: order.paymentRequestId, record: () => tx.payments.update({ ...order, ...placed, status: 'SUCCEEDED', updatedAt: nowIso }) };
     }
 
-    const entryStore = await tx.stores.findByEntryCodeToken(code.token);
-    if (!entryStore) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
-    const { merchant, store } = await admitPayment(tx, entryStore.merchantId, entryStore, request.paymentAmount, now);
+    const entry = await tx.stores.findByEntryCodeTokenWithMerchant(code.token);
+    if (!entry) throw new PaymentRefused('INVALID_CODE', 'No store has this entry code.');
+    const { merchant, store } = await admitPayment(tx, entry.merchant, entry.store, request.paymentAmount, now);
     const settlementCurrency = merchant.settlementCurrency ?? request.paymentAmount.currency;
     assertSettlement(request, settlementCurrency);
     const payment = newPayment(
@@ -130,8 +132,7 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
       },
       now,
     );
-    await tx.payments.insert({ ...payment, ...placed });
-    return payment.paymentRequestId;
+    return { paymentRequestId: payment.paymentRequestId, record: () => tx.payments.insert({ ...payment, ...placed }) };
   }
 
   function isRepeatOf(prior: PlaceOrderRecord, request: PlaceOrderRequest): boolean {
@@ -186,41 +187,45 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     },
 
     /**
-     * placeOrder, idempotent on paymentId: the claim row is inserted first in the transaction, so a
-     * concurrent duplicate waits for it and then gets the stored answer; a repeat whose
+     * placeOrder, idempotent on paymentId, in one transaction: decide (the rules, on what this
+     * transaction reads), then claim the paymentId with that answer, then record the payment. A
+     * concurrent duplicate waits at the claim (Postgres: the unique key; SQLite: one transaction at a
+     * time) and then gets the stored answer, whatever it decided itself; a repeat whose
      * paymentRequestId, paymentAmount or settlementAmount differ gets REPEAT_REQ_INCONSISTENT.
      */
     async placeOrder(request: PlaceOrderRequest): Promise<Body> {
       return db.transaction(async (tx) => {
         const now = clock();
+        let body: Body;
+        let record: (() => Promise<void>) | undefined;
+        try {
+          const accepted = await decidePlacedOrder(tx, request, now);
+          body = { result: result('SUCCESS'), paymentRequestId: accepted.paymentRequestId };
+          record = accepted.record;
+        } catch (error) {
+          if (!(error instanceof PaymentRefused)) throw error;
+          body = { result: result(error.code, error.message) };
+        }
         const claimed = await tx.placeOrders.claim({
           paymentId: request.paymentId,
           requestPaymentRequestId: request.paymentRequestId ?? null,
           paymentAmount: request.paymentAmount,
           settlementAmount: request.settlementAmount,
           codeValue: request.codeValue,
-          paymentRequestId: null,
-          responseBody: null,
-          resultCode: null,
+          paymentRequestId: (body.paymentRequestId as string | undefined) ?? null,
+          responseBody: body,
+          resultCode: body.result.resultCode,
           createdAt: now.toISOString(),
         });
         if (!claimed) {
           const prior = await tx.placeOrders.find(request.paymentId);
-          if (!prior?.responseBody) throw new Error(`placeOrder claim ${request.paymentId} has no answer`);
+          if (!prior) throw new Error(`placeOrder claim ${request.paymentId} has no answer`);
           if (!isRepeatOf(prior, request)) {
             return { result: result('REPEAT_REQ_INCONSISTENT', 'A placeOrder with this paymentId and other paymentRequestId, paymentAmount or settlementAmount was received before.') };
           }
           return prior.responseBody as Body;
         }
-        let body: Body;
-        try {
-          const paymentRequestId = await acceptPlacedOrder(tx, request, now);
-          body = { result: result('SUCCESS'), paymentRequestId };
-        } catch (error) {
-          if (!(error instanceof PaymentRefused)) throw error;
-          body = { result: result(error.code, error.message) };
-        }
-        await tx.placeOrders.complete(request.paymentId, (body.paymentRequestId as string | undefined) ?? null, body.result.resultCode, body);
+        await record?.();
         return body;
       });
     },

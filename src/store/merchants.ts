@@ -148,10 +148,6 @@ export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
       const row = await db<StoreRow>('stores').where({ store_id: storeId }).first();
       return row && storeFromRow(row);
     },
-    async findByEntryCodeToken(token) {
-      const row = await db<StoreRow>('stores').where({ entry_code_token: token }).first();
-      return row && storeFromRow(row);
-    },
     async findByEntryCodeTokenWithMerchant(token) {
       const row = await db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').where('s.entry_code_token', token).first(['s.*', ...merchantColumnsAs('m')]);
       return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };

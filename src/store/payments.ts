@@ -108,12 +108,13 @@ export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepositor
       const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate);
       return row && fromRow(row);
     },
-    async findByCodeTokenWithMerchant(token) {
-      const row = await db('payments as p')
+    async findByCodeTokenWithMerchant(token, options) {
+      const query = db('payments as p')
         .join('stores as s', 's.store_id', 'p.store_id')
         .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
         .where('p.code_token', token)
         .first(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
+      const row = await (options?.forUpdate && isPostgres(db) ? query.forUpdate('p') : query);
       if (!row) return undefined;
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };

@@ -33,8 +33,8 @@ export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRep
           settlement_amount: amountText(r.settlementAmount),
           code_value: r.codeValue,
           payment_request_id: r.paymentRequestId,
-          response_body: null,
-          result_code: null,
+          response_body: JSON.stringify(r.responseBody),
+          result_code: r.resultCode,
           created_at: r.createdAt,
         })
         .onConflict('payment_id')
@@ -44,7 +44,7 @@ export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRep
     },
     async find(paymentId) {
       const row = await table().where({ payment_id: paymentId }).first();
-      if (!row) return undefined;
+      if (!row?.response_body || !row.result_code) return undefined;
       return {
         paymentId: row.payment_id,
         requestPaymentRequestId: row.request_payment_request_id,
@@ -52,15 +52,10 @@ export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRep
         settlementAmount: amountFrom(row.settlement_amount),
         codeValue: row.code_value,
         paymentRequestId: row.payment_request_id,
-        responseBody: row.response_body ? JSON.parse(row.response_body) : null,
+        responseBody: JSON.parse(row.response_body),
         resultCode: row.result_code,
         createdAt: row.created_at,
       };
-    },
-    async complete(paymentId, paymentRequestId, resultCode, responseBody) {
-      await table()
-        .where({ payment_id: paymentId })
-        .update({ payment_request_id: paymentRequestId, result_code: resultCode, response_body: JSON.stringify(responseBody) });
     },
   };
 }

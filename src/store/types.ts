@@ -32,8 +32,7 @@ export interface StoreRepository {
   /** @throws DuplicateKey when the merchant already has this referenceStoreId */
   insert(store: MerchantStore): Promise<void>;
   findById(storeId: string): Promise<MerchantStore | undefined>;
-  findByEntryCodeToken(token: string): Promise<MerchantStore | undefined>;
-  /** The store and its merchant in one query (the decode read path). */
+  /** The store and its merchant in one query (decode and placeOrder on an entry code). */
   findByEntryCodeTokenWithMerchant(token: string): Promise<{ store: MerchantStore; merchant: Merchant } | undefined>;
 }
 
@@ -53,7 +52,8 @@ export interface PaymentRepository {
   findByRequestId(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
   findByCodeToken(token: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
   /** The order of a code with its store and merchant, in one query (the decode read path). */
-  findByCodeTokenWithMerchant(token: string): Promise<{ payment: Payment; store: MerchantStore; merchant: Merchant } | undefined>;
+  /** `forUpdate` locks the payment row only (Postgres), not its store's nor its merchant's. */
+  findByCodeTokenWithMerchant(token: string, options?: { forUpdate?: boolean }): Promise<{ payment: Payment; store: MerchantStore; merchant: Merchant } | undefined>;
   /** Writes every mutable field of the payment. */
   update(payment: Payment): Promise<void>;
   /** PENDING (not expired) and SUCCEEDED payments of the merchant created at or after `since`. */
@@ -72,17 +72,19 @@ export interface PlaceOrderRecord {
   settlementAmount: Amount;
   codeValue: string;
   paymentRequestId: string | null;
-  /** The answer we gave (`result`, `paymentRequestId`); null while the claiming transaction runs. */
-  responseBody: Record<string, unknown> | null;
-  resultCode: string | null;
+  /** The answer we gave (`result`, `paymentRequestId`), stored with the claim. */
+  responseBody: Record<string, unknown>;
+  resultCode: string;
   createdAt: string;
 }
 
 export interface PlaceOrderRepository {
-  /** Inserts the claim; false when the paymentId is already claimed (after waiting for its transaction). */
+  /**
+   * Inserts the claim with its answer; false when the paymentId is already claimed (on Postgres after
+   * waiting for the transaction that claimed it).
+   */
   claim(record: PlaceOrderRecord): Promise<boolean>;
   find(paymentId: string): Promise<PlaceOrderRecord | undefined>;
-  complete(paymentId: string, paymentRequestId: string | null, resultCode: string, responseBody: Record<string, unknown>): Promise<void>;
 }
 
 export interface IdempotentResponse {
