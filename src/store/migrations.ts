@@ -74,8 +74,8 @@ const migrations: Migration[] = [
         t.index(['merchant_id', 'created_at', 'payment_request_id'], 'payments_merchant_created');
         t.index(['merchant_id', 'status', 'created_at'], 'payments_merchant_status');
       });
-      // placeOrder idempotency: one row per Alipay+ paymentId, inserted first in the transaction so that
-      // a concurrent duplicate waits on the unique key and then reads the stored answer.
+      // placeOrder idempotency: one row per Alipay+ paymentId, inserted with its answer before the payment
+      // is written, so that a concurrent duplicate waits on the unique key and then reads that answer.
       await db.schema.createTable('place_orders', (t) => {
         t.string('payment_id', 64).primary();
         t.string('request_payment_request_id', 64);
