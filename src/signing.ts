@@ -50,20 +50,26 @@ export function formatSignatureHeader(keyVersion: string, signature: string): st
   return `algorithm=RSA256,keyVersion=${keyVersion},signature=${signature}`;
 }
 
+/** The signature as it travels in the header: base64, then URL-encoded. */
+function encodeSignature(raw: Uint8Array): string {
+  return encodeURIComponent(Buffer.from(raw).toString('base64'));
+}
+
 export function signContent(content: Buffer, privateKey: KeyObject): string {
-  return encodeURIComponent(sign('sha256', content, privateKey).toString('base64'));
+  return encodeSignature(sign('sha256', content, privateKey));
 }
 
 /** Produces the URL-encoded signature of signed content. */
 export type ContentSigner = (content: Buffer) => Promise<string>;
 
-// CommonJS source evaluated in the worker: it needs no loader (tsx or not) and holds only the key.
+// CommonJS source evaluated in the worker: it needs no loader (tsx or not), holds only the key and
+// returns the raw signature (encoded here, by encodeSignature).
 const SIGNING_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { sign } = require('node:crypto');
 parentPort.on('message', ({ id, content }) => {
   try {
-    parentPort.postMessage({ id, signature: encodeURIComponent(sign('sha256', content, workerData.privateKey).toString('base64')) });
+    parentPort.postMessage({ id, signature: sign('sha256', content, workerData.privateKey) });
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
@@ -84,10 +90,10 @@ export class SigningThread {
   constructor(private readonly privateKey: KeyObject) {
     this.worker = new Worker(SIGNING_WORKER_SOURCE, { eval: true, workerData: { privateKey } });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; signature?: string; error?: string }) => {
+    this.worker.on('message', (message: { id: number; signature?: Uint8Array; error?: string }) => {
       const waiting = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.signature !== undefined) waiting?.resolve(message.signature);
+      if (message.signature !== undefined) waiting?.resolve(encodeSignature(message.signature));
       else waiting?.reject(new Error(`signing failed: ${message.error}`));
     });
     const dead = () => {

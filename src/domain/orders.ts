@@ -26,10 +26,8 @@ export interface OrderCreated {
  * the amount is accepted, and the daily count has room.
  */
 export async function admitPayment(tx: Repositories, merchantOrId: string | Merchant, storeOrId: string | MerchantStore, amount: Amount, now: Date): Promise<{ merchant: Merchant; store: MerchantStore }> {
-  const merchant =
-    typeof merchantOrId === 'string' || merchantOrId.dailyPaymentCountLimit !== null
-      ? await tx.merchants.findForAdmission(typeof merchantOrId === 'string' ? merchantOrId : merchantOrId.merchantId)
-      : merchantOrId;
+  const given = typeof merchantOrId === 'string' ? null : merchantOrId;
+  const merchant = given?.dailyPaymentCountLimit === null ? given : await tx.merchants.findForAdmission(given?.merchantId ?? (merchantOrId as string));
   if (!merchant) throw new NotFound('merchant');
   assertEligible(merchant);
   const store = typeof storeOrId === 'string' ? await tx.stores.findById(storeOrId) : storeOrId;

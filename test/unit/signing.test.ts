@@ -157,6 +157,14 @@ describe('SigningThread', () => {
     }
   });
 
+  it('answers the signatures in flight, inline, when the thread goes away under them', async () => {
+    const thread = new SigningThread(key);
+    const contents = Array.from({ length: 20 }, (_, i) => contentToSign('POST', '/p', 'C', 't', `{"m":${i}}`));
+    const inFlight = contents.map((c) => thread.sign(c));
+    await thread.close();
+    expect(await Promise.all(inFlight)).toEqual(contents.map((c) => signContent(c, key)));
+  });
+
   it('still signs, inline, once the thread is gone', async () => {
     const thread = new SigningThread(key);
     await thread.close();
