@@ -8,7 +8,7 @@
  * Every outcome, failures included, is HTTP 200 with a `result` envelope signed over the exact bytes
  * sent, with Client-Id, Response-Time and Signature. Every exchange goes to the audit log.
  */
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
 import { PaymentRefused, result, type Result } from '../../domain/result-codes.js';
@@ -27,7 +27,7 @@ export interface AlipayplusOperation {
 }
 
 export interface AlipayplusPipelineOptions {
-  /** Bundled, dereferenced acqp.yaml. */
+  /** Bundled acqp.yaml. */
   spec: object;
   /** Operations by path, e.g. `/aps/api/v1/payments/placeOrder`. */
   operations: Record<string, AlipayplusOperation>;
@@ -76,9 +76,8 @@ export function resultFor(error: unknown): { result: Result; unexpected: boolean
   return { result: result('UNKNOWN_EXCEPTION'), unexpected: true };
 }
 
-export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
+export function alipayplusPipeline(options: AlipayplusPipelineOptions): RequestHandler {
   const { signer, operations, audit, logger, clock } = options;
-  const router = express.Router();
 
   async function respond(req: Request, res: Response, body: AlipayplusBody): Promise<void> {
     const json = JSON.stringify(body);
@@ -115,7 +114,6 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
   };
 
   const route: RequestHandler = (req, res, next) => {
-    if (!req.path.startsWith('/aps/')) return next('router');
     stateOf(res).started = Date.now();
     const operation = operations[req.path];
     if (!operation) refuse('NO_INTERFACE_DEF', `No API at ${req.path}.`);
@@ -155,26 +153,64 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Router {
     next();
   };
 
-  const validators = OpenApiValidator.middleware({
-    apiSpec: options.spec as never,
-    validateRequests: { allowUnknownQueryParameters: true },
-    validateResponses: false,
-    validateSecurity: false,
-    validateApiSpec: false,
-  });
+  // One validator per operation, over a spec holding that operation's path alone: the validator matches
+  // a request by compiling the pattern of every path of its spec anew on each request
+  // (express-openapi-validator 5.6; a cache is proposed upstream in its PR #1217).
+  const validators = new Map(
+    Object.keys(operations).map((path) => [
+      path,
+      series(
+        OpenApiValidator.middleware({
+          apiSpec: withOnlyPath(options.spec, path) as never,
+          validateRequests: { allowUnknownQueryParameters: true },
+          validateResponses: false,
+          validateSecurity: false,
+          validateApiSpec: false,
+        }),
+      ),
+    ]),
+  );
+  const validate: RequestHandler = (req, res, next) => validators.get(req.path)!(req, res, next);
 
   const handle: RequestHandler = async (req, res) => {
     const operation = stateOf(res).operation!;
     await respond(req, res, await operation.handle(req.body));
   };
 
-  const fail = async (error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!req.path.startsWith('/aps/')) return next(error);
+  const fail = async (error: unknown, req: Request, res: Response) => {
     const { result: outcome, unexpected } = resultFor(error);
     if (unexpected) (req.log ?? logger).error({ err: error, path: req.path }, 'unexpected failure on an Alipay+ endpoint');
     await respond(req, res, { result: outcome });
   };
 
-  router.use(route, rawBody, authenticate, ...validators, handle, fail);
-  return router;
+  const steps = series([route, rawBody, authenticate, validate, handle]);
+  return (req, res, next) => {
+    if (!req.path.startsWith('/aps/')) return next();
+    // Every step either answers or passes an error on: each failure is answered with a signed envelope.
+    steps(req, res, (error) => fail(error, req, res).catch(next));
+  };
+}
+
+/** Express middlewares run one after the other as one, without a router's per-layer matching. */
+function series(handlers: RequestHandler[]): RequestHandler {
+  return (req, res, done) => {
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined && error !== null) return done(error);
+      const handler = handlers[index++];
+      if (handler === undefined) return done();
+      try {
+        const returned: unknown = handler(req, res, next);
+        if (returned instanceof Promise) returned.catch(next);
+      } catch (thrown) {
+        next(thrown ?? new Error('a pipeline step threw nothing'));
+      }
+    };
+    next();
+  };
+}
+
+function withOnlyPath(spec: object, path: string): object {
+  const paths = (spec as { paths: Record<string, unknown> }).paths;
+  return { ...spec, paths: { [path]: paths[path] } };
 }
