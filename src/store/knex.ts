@@ -79,3 +79,28 @@ export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23505' || (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? ''));
 }
+
+/**
+ * A query compiled to SQL once per dialect, for the hot lookups: knex compiles a builder anew on every
+ * call (quoting each identifier of a wide join), which cost more than the database did. `build` runs
+ * once with marker values in place of the arguments; each call then runs that SQL with its own values.
+ */
+export function compiledQuery<Args extends string[]>(build: (db: Knex | Knex.Transaction, ...args: Args) => Knex.QueryBuilder) {
+  const compiled = new Map<string, { sql: string; bindings: readonly unknown[]; markers: string[] }>();
+  return async <Row>(db: Knex | Knex.Transaction, ...args: Args): Promise<Row[]> => {
+    const dialect = db.client.config.client as string;
+    let query = compiled.get(dialect);
+    if (!query) {
+      const markers = args.map((_, i) => `\u0000argument ${i}\u0000`);
+      query = { ...build(db, ...(markers as Args)).toSQL(), markers };
+      compiled.set(dialect, query);
+    }
+    const { markers } = query;
+    const values = query.bindings.map((value) => {
+      const index = markers.indexOf(value as string);
+      return index < 0 ? value : args[index];
+    });
+    const result = await db.raw(query.sql, values as Knex.RawBinding[]);
+    return isPostgres(db) ? (result as { rows: Row[] }).rows : (result as Row[]);
+  };
+}

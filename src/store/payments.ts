@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
-import { isPostgres } from './knex.js';
+import { compiledQuery, isPostgres } from './knex.js';
 import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
 
 const STORE_COLUMNS = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
@@ -97,6 +97,15 @@ function whereExpiredOrderCode(q: Knex.QueryBuilder, now: string): Knex.QueryBui
   return q.where('status', 'PENDING').andWhere('scenario', 'ORDER_CODE').andWhere('expires_at', '<=', now);
 }
 
+const paymentWithMerchantByCodeToken = (db: Knex | Knex.Transaction, token: string) =>
+  db('payments as p')
+    .join('stores as s', 's.store_id', 'p.store_id')
+    .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
+    .where('p.code_token', token)
+    .first(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
+const paymentWithMerchant = compiledQuery(paymentWithMerchantByCodeToken);
+const paymentWithMerchantForUpdate = compiledQuery((db, token: string) => paymentWithMerchantByCodeToken(db, token).forUpdate('p'));
+
 export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepository {
   const table = () => db<PaymentRow>('payments');
   const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined): Q => (forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q);
@@ -109,12 +118,7 @@ export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepositor
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {
-      const query = db('payments as p')
-        .join('stores as s', 's.store_id', 'p.store_id')
-        .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
-        .where('p.code_token', token)
-        .first(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
-      const row = await (options?.forUpdate && isPostgres(db) ? query.forUpdate('p') : query);
+      const [row] = await (options?.forUpdate && isPostgres(db) ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
       if (!row) return undefined;
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
