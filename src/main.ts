@@ -1,6 +1,7 @@
 /** `npm start`: the gateway as a process. Sandbox by default: SQLite, generated keys, printed admin token. */
 import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
@@ -40,7 +41,9 @@ const gateway = await createGateway(config, logger);
 const server = gateway.app.listen(config.port, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, env: config.env, database: config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+  // The heap limit is a Node flag (npm run start:dist sets it), logged so an operator sees what runs.
+  const heapLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  logger.info({ port, env: config.env, database: config.databaseUrl.replace(/\/\/[^@]*@/, '//***@'), heapLimitMiB }, 'gateway listening');
   if (config.env === 'sandbox') {
     const base = `http://127.0.0.1:${port}`;
     process.stdout.write(

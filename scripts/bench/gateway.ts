@@ -1,10 +1,10 @@
 /**
- * The gateway under test: `node dist/main.js` (built by `npm run build`, as production runs it) as a child process with its own data
- * directory, database (a SQLite file there, or a fresh Postgres schema dropped afterwards), throwaway
+ * The gateway under test: `dist/main.js` (built by `npm run build`) run with the Node flags of
+ * `npm run start:dist`, as production runs it, as a child process with its own data directory, database (a SQLite file there, or a fresh Postgres schema dropped afterwards), throwaway
  * keys and admin token. Then a merchant and a store, onboarded through the merchant API like a POS.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseKind } from './options.js';
@@ -42,6 +42,14 @@ export interface GatewayOptions {
 const GATEWAY_VARIABLES =
   /^(ACQP_|ALIPAYPLUS_|DATABASE_|RATE_LIMIT_|WORKER_|PAYMENT_|INQUIRY_|PAY_RETRY|CANCEL_RETRY|ORDER_CODE|SETTLEMENT_|REQUEST_TIME|BODY_LIMIT|DIRECT_WALLETS|CODE_BASE_URL|ADMIN_TOKEN|ACQUIRER_ID|LOG_LEVEL|PORT$|SQLITE_)/;
 
+/** The Node flags of `npm run start:dist` (package.json): the bench measures what production runs. */
+export function productionNodeFlags(repoRoot: string): string[] {
+  const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:dist'] ?? '';
+  const match = /^node((?:\s+--\S+)*)\s+dist\/main\.js$/.exec(script);
+  if (!match) throw new Error(`package.json's start:dist should read "node [--flag ...] dist/main.js", not "${script}"`);
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const { kind, keys } = options;
   const dataDir = join(options.workDir, `gateway-${kind}-${randomBytes(3).toString('hex')}`);
@@ -78,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // One directory per gateway: V8 writes one profile per thread (the signing thread has its own; the
   // main thread's profile is the larger file).
   const profileDir = options.cpuProfileDir ? join(options.cpuProfileDir, `gateway-${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--enable-source-maps', '--import', './scripts/bench/process-title.mjs', 'dist/main.js'];
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...productionNodeFlags(options.repoRoot), '--import', './scripts/bench/process-title.mjs', 'dist/main.js'];
   env.BENCH_PROCESS_TITLE = `acqp-bench-gateway-${kind}`;
   const child = startChild(`gateway (${kind})`, args, env, options.repoRoot);
   const url = `http://127.0.0.1:${port}`;
