@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Merchant, MerchantStore } from '../domain/model.js';
-import { isPostgres, isUniqueViolation } from './knex.js';
+import { compiledQuery, isPostgres, isUniqueViolation } from './knex.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
 export interface MerchantRow {
@@ -125,6 +125,10 @@ export function merchantFromPrefixed(row: Record<string, unknown>, alias: string
   return merchantFromRow(Object.fromEntries(MERCHANT_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as MerchantRow);
 }
 
+const storeWithMerchant = compiledQuery((db, token: string) =>
+  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').where('s.entry_code_token', token).first(['s.*', ...merchantColumnsAs('m')]),
+);
+
 export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
   return {
     async insert(s) {
@@ -149,7 +153,7 @@ export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
       return row && storeFromRow(row);
     },
     async findByEntryCodeTokenWithMerchant(token) {
-      const row = await db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').where('s.entry_code_token', token).first(['s.*', ...merchantColumnsAs('m')]);
+      const [row] = await storeWithMerchant<StoreRow & Record<string, unknown>>(db, token);
       return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };
     },
   };
