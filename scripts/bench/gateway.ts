@@ -1,6 +1,7 @@
 /**
  * The gateway under test: `dist/main.js` (built by `npm run build`) run with the Node flags of
- * `npm run start:dist`, as production runs it, as a child process with its own data directory, database (a SQLite file there, or a fresh Postgres schema dropped afterwards), throwaway
+ * `npm run start:dist`, as production runs it, as a child process with its own data directory,
+ * database (a SQLite file there, or a fresh Postgres schema dropped afterwards), throwaway
  * keys and admin token. Then a merchant and a store, onboarded through the merchant API like a POS.
  */
 import { randomBytes } from 'node:crypto';
@@ -43,7 +44,7 @@ const GATEWAY_VARIABLES =
   /^(ACQP_|ALIPAYPLUS_|DATABASE_|RATE_LIMIT_|WORKER_|PAYMENT_|INQUIRY_|PAY_RETRY|CANCEL_RETRY|ORDER_CODE|SETTLEMENT_|REQUEST_TIME|BODY_LIMIT|DIRECT_WALLETS|CODE_BASE_URL|ADMIN_TOKEN|ACQUIRER_ID|LOG_LEVEL|PORT$|SQLITE_)/;
 
 /** The Node flags of `npm run start:dist` (package.json): the bench measures what production runs. */
-export function productionNodeFlags(repoRoot: string): string[] {
+function productionNodeFlags(repoRoot: string): string[] {
   const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:dist'] ?? '';
   const match = /^node((?:\s+--\S+)*)\s+dist\/main\.js$/.exec(script);
   if (!match) throw new Error(`package.json's start:dist should read "node [--flag ...] dist/main.js", not "${script}"`);

@@ -91,6 +91,7 @@ export function compiledQuery<Args extends string[]>(build: (db: Knex | Knex.Tra
     const dialect = db.client.config.client as string;
     let query = compiled.get(dialect);
     if (!query) {
+      // Markers hold NUL, which both HTTP surfaces refuse in any input: no real value equals one.
       const markers = args.map((_, i) => `\u0000argument ${i}\u0000`);
       query = { ...build(db, ...(markers as Args)).toSQL(), markers };
       compiled.set(dialect, query);
