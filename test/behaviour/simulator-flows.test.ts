@@ -121,10 +121,14 @@ describeEachDatabase('gateway against the Alipay+ simulator', (kind) => {
 
   it('the simulator’s signed notifyPayment is acknowledged S and recorded as a harmless duplicate', async () => {
     const p = await charge('681');
-    for (let i = 0; i < 200 && (await gw.gateway.db.notifications.listFor(p.paymentRequestId)).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    const notifyCalls = () => sim.calls(p.paymentRequestId).filter((c) => c.api === 'notifyPayment');
+    // The gateway stores the notification before it answers, and the simulator records the call once answered.
+    for (let i = 0; i < 200 && ((await gw.gateway.db.notifications.listFor(p.paymentRequestId)).length === 0 || notifyCalls().length === 0); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const [notification] = await gw.gateway.db.notifications.listFor(p.paymentRequestId);
     expect(notification).toMatchObject({ resultStatus: 'S', applied: false, flag: null });
-    const notify = sim.calls(p.paymentRequestId).filter((c) => c.api === 'notifyPayment');
+    const notify = notifyCalls();
     expect(notify.length).toBe(1); // acknowledged at the first attempt: no retry
   });
 });
