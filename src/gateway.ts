@@ -2,7 +2,7 @@
  * The composition root: config → store → Alipay+ client → domain services → worker → HTTP app.
  * main.ts runs it as a process; tests build the very same gateway with their own config.
  */
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { alipayplusClient } from './alipayplus/client.js';
@@ -23,7 +23,8 @@ import type { Database } from './store/types.js';
 import { awaitFinal, startWorker, type Worker } from './worker.js';
 
 export interface Gateway {
-  app: Express;
+  /** The HTTP surface, for `http.createServer` (src/http/app.ts). */
+  app: RequestListener;
   db: Database & { knex: Knex };
   worker: Worker;
   /** Stops the worker (releasing its leases), flushes the audit log, closes the database, then the signing thread. */

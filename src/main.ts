@@ -1,6 +1,7 @@
 /** `npm start`: the gateway as a process. Sandbox by default: SQLite, generated keys, printed admin token. */
 import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { getHeapStatistics } from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
@@ -38,7 +39,7 @@ const simulator = config.bundledSimulator
     })
   : undefined;
 const gateway = await createGateway(config, logger);
-const server = gateway.app.listen(config.port, () => {
+const server = createServer(gateway.app).listen(config.port, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // The heap limit is a Node flag (npm run start:dist sets it), logged so an operator sees what runs.

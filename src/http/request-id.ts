@@ -4,6 +4,7 @@
  * per request costs more than the rest of a cached read), and each request is logged once at debug.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -16,10 +17,15 @@ declare module 'express-serve-static-core' {
 
 const SANE_ID = /^[\w.:-]{1,128}$/;
 
+/** The caller's X-Request-Id when it is sane, else a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+}
+
 export function requestIds(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+    const id = requestIdOf(req.headers);
     req.id = id;
     res.setHeader('X-Request-Id', id);
     let child: Logger | undefined;

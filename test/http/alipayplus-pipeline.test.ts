@@ -2,6 +2,7 @@
  * The signed pipeline every Alipay+-facing endpoint shares: each refusal is HTTP 200 with the right
  * result code, signed over the exact bytes sent, and valid against openapi/acqp.yaml.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPrivateKey, loadPublicKey, Signer } from '../../src/signing.js';
 import { expectMatchesSpec } from '../support/contract.js';
@@ -143,6 +144,26 @@ describe('Alipay+ request pipeline', () => {
     await expectRefused(await gw.alipayplus('userInitiatedPay', { codeValue, customerId: 'x'.repeat(70_000) }), 'PARAM_ILLEGAL');
   });
 
+  it('answers PARAM_ILLEGAL for a body over the size limit that announces no length', async () => {
+    const answer = await sendInChunks(gw.url, { codeValue, customerId: 'x'.repeat(70_000) }, 4);
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toMatchObject({ resultCode: 'PARAM_ILLEGAL', resultMessage: 'The request body is too large.' });
+  });
+
+  it('reads a body that arrives in several chunks whole, and verifies it', async () => {
+    const answer = await sendInChunks(gw.url, { codeValue }, 3);
+    expect(answer.body.result.resultCode).toBe('SUCCESS');
+  });
+
+  it('answers MEDIA_TYPE_NOT_ACCEPTABLE for a compressed body', async () => {
+    await expectRefused(await gw.alipayplus('userInitiatedPay', { codeValue }, { headers: { 'Content-Encoding': 'gzip' } }), 'MEDIA_TYPE_NOT_ACCEPTABLE');
+  });
+
+  it('echoes the caller’s X-Request-Id, or gives one', async () => {
+    expect((await gw.alipayplus('userInitiatedPay', { codeValue }, { headers: { 'X-Request-Id': 'aps-7' } })).headers.get('x-request-id')).toBe('aps-7');
+    expect((await gw.alipayplus('userInitiatedPay', { codeValue })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('records every message in the audit table: headers, bodies, result code and latency', async () => {
     const answer = await gw.alipayplus('userInitiatedPay', { codeValue });
     await gw.gateway.db.audit.flush();
@@ -156,6 +177,24 @@ describe('Alipay+ request pipeline', () => {
     expect(refused).toBeDefined();
   });
 });
+
+/** A signed userInitiatedPay sent with chunked transfer encoding (no Content-Length), in `parts` writes. */
+async function sendInChunks(baseUrl: string, body: unknown, parts: number): Promise<{ status: number; body: AlipayplusAnswer['body'] }> {
+  const path = `${ACQP_PATH}userInitiatedPay`;
+  const raw = Buffer.from(JSON.stringify(body));
+  const headers = await alipayplusSigner().signedHeaders('Request-Time', path, new Date().toISOString(), raw);
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}${path}`, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    const size = Math.ceil(raw.length / parts);
+    for (let at = 0; at < raw.length; at += size) req.write(raw.subarray(at, at + size));
+    req.end();
+  });
+}
 
 describe('Alipay+ pipeline when the database is gone', () => {
   it('answers a signed U/UNKNOWN_EXCEPTION, never a stack trace', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import pg from 'pg';
 import { pino } from 'pino';
 import { describe, inject } from 'vitest';
@@ -134,7 +134,7 @@ export async function startGateway(kind: DatabaseKind = 'sqlite', env: Record<st
   const clock = new TestClock();
   const gateway = await createGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { clock: clock.now, ...(alipayplus ? { alipayplus } : {}) });
   const server: Server = await new Promise((resolve) => {
-    const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
+    const s = createServer(gateway.app).listen(port, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -7,8 +7,13 @@
  *
  * Every outcome, failures included, is HTTP 200 with a `result` envelope signed over the exact bytes
  * sent, with Client-Id, Response-Time and Signature. Every exchange goes to the audit log.
+ *
+ * It serves node:http requests directly, ahead of Express (src/http/app.ts): these four endpoints
+ * answer every call Alipay+ makes, and Express's per-request work (re-prototyping req and res, the
+ * router's layers, body-parser's streams) cost more than the endpoint's own rules. The validator is
+ * still express-openapi-validator, given the few Express request fields it reads (validatorRequest).
  */
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
 import { PaymentRefused, result, type Result } from '../../domain/result-codes.js';
@@ -17,6 +22,7 @@ import type { AuditLog } from '../../store/types.js';
 import type { Metrics } from '../../metrics.js';
 import { findNul, mayContainNul } from '../nul.js';
 import type { RateLimiter } from '../rate-limit.js';
+import { requestIdOf } from '../request-id.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 
@@ -42,13 +48,25 @@ export interface AlipayplusPipelineOptions {
   clock: () => Date;
 }
 
-interface PipelineState {
+/** Serves one Alipay+ request on node:http; every outcome is answered, signed. */
+export type AlipayplusHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Where Alipay+ calls: every request under it is the pipeline's. */
+export const ALIPAYPLUS_PREFIX = '/aps/';
+
+/** One request on its way through the pipeline. */
+interface Exchange {
   started: number;
+  /** The request target as sent, query included: what the signature covers. */
+  url: string;
+  path: string;
+  requestId: string;
+  /** The request headers the audit keeps, as received. */
+  auditHeaders: Record<string, string>;
   operation?: AlipayplusOperation;
   rawBody?: Buffer;
+  body?: Record<string, unknown>;
 }
-
-const stateOf = (res: Response): PipelineState => res.locals as PipelineState;
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -58,15 +76,15 @@ function isJsonMediaType(contentType: string | undefined): boolean {
   return type === 'application/json';
 }
 
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
 /** Turns anything thrown in the pipeline into the Alipay+ result. The one place that does. */
 export function resultFor(error: unknown): { result: Result; unexpected: boolean } {
   if (error instanceof PaymentRefused) return { result: result(error.code, error.message), unexpected: false };
-  const e = error as { status?: number; type?: string; errors?: { path?: string; message?: string }[]; message?: string };
-  if (e?.type === 'entity.too.large') return { result: result('PARAM_ILLEGAL', 'The request body is too large.'), unexpected: false };
-  if (e?.type === 'entity.verify.failed' || e?.type === 'request.aborted') return { result: result('PARAM_ILLEGAL', 'The request body could not be read.'), unexpected: false };
-  if (e?.status === 415) return { result: result('MEDIA_TYPE_NOT_ACCEPTABLE'), unexpected: false };
-  if (e?.status === 404) return { result: result('NO_INTERFACE_DEF'), unexpected: false };
-  if (e?.status === 405) return { result: result('METHOD_NOT_SUPPORTED'), unexpected: false };
+  const e = error as { status?: number; errors?: { path?: string; message?: string }[] };
   if (e?.status === 400 && Array.isArray(e.errors)) {
     const detail = e.errors
       .map((x) => `${(x.path ?? '').replace(/^\/(body|headers)\/?/, '').replace(/\//g, '.') || 'body'}: ${x.message}`)
@@ -76,62 +94,113 @@ export function resultFor(error: unknown): { result: Result; unexpected: boolean
   return { result: result('UNKNOWN_EXCEPTION'), unexpected: true };
 }
 
-export function alipayplusPipeline(options: AlipayplusPipelineOptions): RequestHandler {
-  const { signer, operations, audit, logger, clock } = options;
+const refuse = (code: Parameters<typeof result>[0], message?: string): never => {
+  throw new PaymentRefused(code, message);
+};
 
-  async function respond(req: Request, res: Response, body: AlipayplusBody): Promise<void> {
-    const json = JSON.stringify(body);
-    const responseTime = nowIso(clock());
-    const headers = await signer.signedHeaders('Response-Time', req.originalUrl, responseTime, json);
-    res.status(200).set(headers).end(json);
-    const state = stateOf(res);
-    const api = state.operation?.api ?? 'unknown';
-    options.metrics.alipayplusRequests.inc({ api, resultCode: body.result.resultCode });
-    audit.record({
-      direction: 'IN',
-      api: state.operation?.api ?? req.path,
-      paymentRequestId: (body.paymentRequestId as string | undefined) ?? (req.body as { paymentRequestId?: string } | undefined)?.paymentRequestId ?? null,
-      paymentId: (req.body as { paymentId?: string } | undefined)?.paymentId ?? null,
-      requestHeaders: {
-        'content-type': req.get('content-type') ?? '',
-        'client-id': req.get('client-id') ?? '',
-        'request-time': req.get('request-time') ?? '',
-        signature: req.get('signature') ?? '',
-      },
-      requestBody: state.rawBody?.toString('utf8') ?? '',
-      httpStatus: 200,
-      responseHeaders: headers,
-      responseBody: json,
-      resultStatus: body.result.resultStatus,
-      resultCode: body.result.resultCode,
-      latencyMs: Date.now() - state.started,
-      createdAt: responseTime,
+/**
+ * The raw request body, at most `limit` bytes. Refused before reading when Content-Length says it is
+ * too large, and as soon as it grows past the limit otherwise; the rest is left for node:http to drain.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const encoding = (header(req, 'content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') return Promise.reject(new PaymentRefused('MEDIA_TYPE_NOT_ACCEPTABLE', `Content-Encoding ${encoding} is not accepted.`));
+  const tooLarge = () => new PaymentRefused('PARAM_ILLEGAL', 'The request body is too large.');
+  if (Number(header(req, 'content-length') ?? 0) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const stop = (error: PaymentRefused) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) return stop(tooLarge());
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+    const onError = () => stop(new PaymentRefused('PARAM_ILLEGAL', 'The request body could not be read.'));
+    const onAborted = onError;
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  });
+}
+
+/**
+ * express-openapi-validator reads these Express request fields (5.6: path, originalUrl, baseUrl, query,
+ * params, body, and `app.enabled` for its routing options); the pipeline gives them on the bare request.
+ * It may coerce the body in place: the operation gets `body` from the request it validated.
+ */
+function validatorRequest(req: IncomingMessage, exchange: Exchange): IncomingMessage & { body: unknown } {
+  req.headers['content-type'] = 'application/json'; // a missing one was read as JSON (route)
+  const query = exchange.url.length > exchange.path.length ? Object.fromEntries(new URLSearchParams(exchange.url.slice(exchange.path.length + 1))) : {};
+  return Object.assign(req, {
+    path: exchange.path,
+    originalUrl: exchange.url,
+    baseUrl: '',
+    query,
+    params: {},
+    body: exchange.body,
+    app: EXPRESS_DEFAULTS,
+  });
+}
+const EXPRESS_DEFAULTS = { enabled: () => false };
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+/** The validator's middlewares run in series, as a promise. */
+function validatorFor(spec: object, path: string): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const middlewares = OpenApiValidator.middleware({
+    apiSpec: withOnlyPath(spec, path) as never,
+    validateRequests: { allowUnknownQueryParameters: true },
+    validateResponses: false,
+    validateSecurity: false,
+    validateApiSpec: false,
+  }) as unknown as Middleware[];
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      let index = 0;
+      const next = (error?: unknown): void => {
+        if (error !== undefined && error !== null) return reject(error);
+        const middleware = middlewares[index++];
+        if (!middleware) return resolve();
+        try {
+          middleware(req, res, next);
+        } catch (thrown) {
+          reject(thrown);
+        }
+      };
+      next();
     });
+}
+
+// One validator per operation, over a spec holding that operation's path alone: the validator matches
+// a request by compiling the pattern of every path of its spec anew on each request
+// (express-openapi-validator 5.6; a cache is proposed upstream in its PR #1217).
+function withOnlyPath(spec: object, path: string): object {
+  const paths = (spec as { paths: Record<string, unknown> }).paths;
+  return { ...spec, paths: { [path]: paths[path] } };
+}
+
+export function alipayplusPipeline(options: AlipayplusPipelineOptions): AlipayplusHandler {
+  const { signer, operations, audit, logger, clock, metrics } = options;
+  const validators = new Map(Object.keys(operations).map((path) => [path, validatorFor(options.spec, path)]));
+
+  /** Checks what can be checked before the body is read. */
+  function route(req: IncomingMessage, exchange: Exchange): AlipayplusOperation {
+    const operation = operations[exchange.path];
+    if (!operation) return refuse('NO_INTERFACE_DEF', `No API at ${exchange.path}.`);
+    exchange.operation = operation;
+    if (req.method !== 'POST') refuse('METHOD_NOT_SUPPORTED', `${req.method} is not supported; use POST.`);
+    if (!isJsonMediaType(header(req, 'content-type'))) refuse('MEDIA_TYPE_NOT_ACCEPTABLE', 'Content-Type must be application/json.');
+    return operation;
   }
 
-  const refuse = (code: Parameters<typeof result>[0], message?: string) => {
-    throw new PaymentRefused(code, message);
-  };
-
-  const route: RequestHandler = (req, res, next) => {
-    stateOf(res).started = Date.now();
-    const operation = operations[req.path];
-    if (!operation) refuse('NO_INTERFACE_DEF', `No API at ${req.path}.`);
-    stateOf(res).operation = operation;
-    if (req.method !== 'POST') refuse('METHOD_NOT_SUPPORTED', `${req.method} is not supported; use POST.`);
-    if (!isJsonMediaType(req.get('content-type'))) refuse('MEDIA_TYPE_NOT_ACCEPTABLE', 'Content-Type must be application/json.');
-    next();
-  };
-
-  // Raw bytes whatever the Content-Type says: the signature covers them exactly.
-  const rawBody = express.raw({ type: () => true, limit: options.bodyLimitBytes });
-
-  const authenticate: RequestHandler = (req, res, next) => {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    stateOf(res).rawBody = raw;
-    if (req.get('client-id') !== signer.clientId) refuse('INVALID_CLIENT', 'Client-Id is not this acquirer’s client id.');
-    const requestTime = req.get('request-time') ?? '';
-    const verified = signer.verify(req.originalUrl, requestTime, raw, req.get('signature'));
+  /** Client-Id, signature, rate, Request-Time, then the JSON: in this order (DESIGN §2). */
+  function authenticate(req: IncomingMessage, exchange: Exchange, raw: Buffer): Record<string, unknown> {
+    if (header(req, 'client-id') !== signer.clientId) refuse('INVALID_CLIENT', 'Client-Id is not this acquirer’s client id.');
+    const requestTime = header(req, 'request-time') ?? '';
+    const verified = signer.verify(exchange.url, requestTime, raw, header(req, 'signature'));
     if (!verified.ok) refuse(verified.reason, verified.message);
     if (!options.rateLimit.take(signer.clientId)) refuse('REQUEST_TRAFFIC_EXCEED_LIMIT');
     const sent = ISO_8601.test(requestTime) ? Date.parse(requestTime) : NaN;
@@ -148,69 +217,73 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): RequestH
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) refuse('PARAM_ILLEGAL', 'The body must be a JSON object.');
     const nulAt = mayContainNul(raw) ? findNul(parsed) : null;
     if (nulAt) refuse('PARAM_ILLEGAL', `Illegal parameters: ${nulAt} contains a NUL character.`);
-    req.body = parsed;
-    req.headers['content-type'] = 'application/json';
-    next();
-  };
+    return parsed as Record<string, unknown>;
+  }
 
-  // One validator per operation, over a spec holding that operation's path alone: the validator matches
-  // a request by compiling the pattern of every path of its spec anew on each request
-  // (express-openapi-validator 5.6; a cache is proposed upstream in its PR #1217).
-  const validators = new Map(
-    Object.keys(operations).map((path) => [
-      path,
-      series(
-        OpenApiValidator.middleware({
-          apiSpec: withOnlyPath(options.spec, path) as never,
-          validateRequests: { allowUnknownQueryParameters: true },
-          validateResponses: false,
-          validateSecurity: false,
-          validateApiSpec: false,
-        }),
-      ),
-    ]),
-  );
-  const validate: RequestHandler = (req, res, next) => validators.get(req.path)!(req, res, next);
+  async function respond(res: ServerResponse, exchange: Exchange, body: AlipayplusBody): Promise<void> {
+    const json = JSON.stringify(body);
+    const responseTime = nowIso(clock());
+    const headers = await signer.signedHeaders('Response-Time', exchange.url, responseTime, json);
+    res.writeHead(200, { ...headers, 'X-Request-Id': exchange.requestId }).end(json);
+    const api = exchange.operation?.api;
+    metrics.alipayplusRequests.inc({ api: api ?? 'unknown', resultCode: body.result.resultCode });
+    metrics.requestDuration.observe({ surface: 'alipayplus', route: api ?? 'unknown', status: '200' }, (Date.now() - exchange.started) / 1000);
+    audit.record({
+      direction: 'IN',
+      api: api ?? exchange.path,
+      paymentRequestId: (body.paymentRequestId as string | undefined) ?? (exchange.body?.paymentRequestId as string | undefined) ?? null,
+      paymentId: (exchange.body?.paymentId as string | undefined) ?? null,
+      requestHeaders: exchange.auditHeaders,
+      requestBody: exchange.rawBody?.toString('utf8') ?? '',
+      httpStatus: 200,
+      responseHeaders: headers,
+      responseBody: json,
+      resultStatus: body.result.resultStatus,
+      resultCode: body.result.resultCode,
+      latencyMs: Date.now() - exchange.started,
+      createdAt: responseTime,
+    });
+  }
 
-  const handle: RequestHandler = async (req, res) => {
-    const operation = stateOf(res).operation!;
-    await respond(req, res, await operation.handle(req.body));
-  };
+  async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
+    let answer: AlipayplusBody;
+    try {
+      const operation = route(req, exchange);
+      const raw = await readBody(req, options.bodyLimitBytes);
+      exchange.rawBody = raw;
+      exchange.body = authenticate(req, exchange, raw);
+      const validated = validatorRequest(req, exchange);
+      await validators.get(exchange.path)!(validated, res);
+      answer = await operation.handle(validated.body);
+    } catch (error) {
+      const { result: outcome, unexpected } = resultFor(error);
+      if (unexpected) logger.error({ err: error, path: exchange.path, reqId: exchange.requestId }, 'unexpected failure on an Alipay+ endpoint');
+      answer = { result: outcome };
+    }
+    await respond(res, exchange, answer);
+    if (logger.isLevelEnabled('debug')) logger.debug({ reqId: exchange.requestId, method: req.method, url: exchange.url, status: 200, ms: Date.now() - exchange.started }, 'request');
+  }
 
-  const fail = async (error: unknown, req: Request, res: Response) => {
-    const { result: outcome, unexpected } = resultFor(error);
-    if (unexpected) (req.log ?? logger).error({ err: error, path: req.path }, 'unexpected failure on an Alipay+ endpoint');
-    await respond(req, res, { result: outcome });
-  };
-
-  const steps = series([route, rawBody, authenticate, validate, handle]);
-  return (req, res, next) => {
-    if (!req.path.startsWith('/aps/')) return next();
-    // Every step either answers or passes an error on: each failure is answered with a signed envelope.
-    steps(req, res, (error) => fail(error, req, res).catch(next));
-  };
-}
-
-/** Express middlewares run one after the other as one, without a router's per-layer matching. */
-function series(handlers: RequestHandler[]): RequestHandler {
-  return (req, res, done) => {
-    let index = 0;
-    const next = (error?: unknown): void => {
-      if (error !== undefined && error !== null) return done(error);
-      const handler = handlers[index++];
-      if (handler === undefined) return done();
-      try {
-        const returned: unknown = handler(req, res, next);
-        if (returned instanceof Promise) returned.catch(next);
-      } catch (thrown) {
-        next(thrown ?? new Error('a pipeline step threw nothing'));
-      }
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const exchange: Exchange = {
+      started: Date.now(),
+      url,
+      path: query < 0 ? url : url.slice(0, query),
+      requestId: requestIdOf(req.headers),
+      auditHeaders: {
+        'content-type': header(req, 'content-type') ?? '',
+        'client-id': header(req, 'client-id') ?? '',
+        'request-time': header(req, 'request-time') ?? '',
+        signature: header(req, 'signature') ?? '',
+      },
     };
-    next();
+    serve(req, res, exchange).catch((error: unknown) => {
+      // Only signing or writing the answer can fail here: nothing is left to answer with.
+      logger.error({ err: error, path: exchange.path, reqId: exchange.requestId }, 'could not answer an Alipay+ request');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
   };
-}
-
-function withOnlyPath(spec: object, path: string): object {
-  const paths = (spec as { paths: Record<string, unknown> }).paths;
-  return { ...spec, paths: { [path]: paths[path] } };
 }
