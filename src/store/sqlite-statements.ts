@@ -7,10 +7,14 @@
  * run them again with new bindings: one trip per query, no parse (an 8-statement transaction went
  * from ~0.64 to ~0.33 ms on this machine). Knex calls only `all` and `run`, which step to the end,
  * so a kept statement never holds a read snapshot open between queries.
+ *
+ * A statement runs one call at a time, so a call finding every kept copy of its SQL busy prepares
+ * another: the transactions of a group that run side by side (group-commit.ts) send the same
+ * statements at once, and they then go to the thread pool together rather than one after another.
  */
 import type { Database, Statement } from 'sqlite3';
 
-/** Statements kept per connection, least recently used evicted first. */
+/** Idle statements kept per connection, least recently used evicted first. */
 const MAX_KEPT = 256;
 /** Longer SQL is a one-off (multi-row inserts such as the audit batches): run it the ordinary way. */
 const MAX_SQL_LENGTH = 2000;
@@ -18,41 +22,55 @@ const MAX_SQL_LENGTH = 2000;
 type Callback = (this: unknown, error: Error | null, rows?: unknown) => void;
 
 export function keepPreparedStatements(connection: Database): void {
-  const kept = new Map<string, Statement>();
+  /** Idle statements by SQL text; Map order is recency. */
+  const idle = new Map<string, Statement[]>();
+  /** Every statement not yet finalized, idle or running: all are finalized before the connection closes. */
+  const open = new Set<Statement>();
+  let idleCount = 0;
   const ordinaryAll = connection.all.bind(connection) as (sql: string, bindings: unknown[], callback: Callback) => void;
   const ordinaryRun = connection.run.bind(connection) as (sql: string, bindings: unknown[], callback: Callback) => void;
   const ordinaryClose = connection.close.bind(connection);
 
-  const statementFor = (sql: string): Statement => {
-    let statement = kept.get(sql);
-    if (statement) {
-      kept.delete(sql); // re-inserted below: Map order is recency
-    } else {
-      // With a callback, a failed prepare is reported to the queued call, not thrown as an 'error' event.
-      statement = connection.prepare(sql, () => {});
-      if (kept.size >= MAX_KEPT) {
-        const [oldestSql, oldest] = kept.entries().next().value as [string, Statement];
-        kept.delete(oldestSql);
-        oldest.finalize();
-      }
-    }
-    kept.set(sql, statement);
-    return statement;
+  const finalize = (statement: Statement, done?: () => void) => {
+    open.delete(statement);
+    statement.finalize(done);
   };
 
-  // A statement that failed (bad SQL, constraint, busy) is dropped: the next use prepares it afresh.
-  const forget = (sql: string, statement: Statement) => {
-    if (kept.get(sql) === statement) kept.delete(sql);
-    statement.finalize();
+  const take = (sql: string): Statement => {
+    const copies = idle.get(sql);
+    const statement = copies?.pop();
+    if (statement) {
+      idleCount--;
+      if (copies!.length === 0) idle.delete(sql);
+      return statement;
+    }
+    // With a callback, a failed prepare is reported to the queued call, not thrown as an 'error' event.
+    const prepared = connection.prepare(sql, () => {});
+    open.add(prepared);
+    return prepared;
+  };
+
+  const giveBack = (sql: string, statement: Statement) => {
+    const copies = idle.get(sql) ?? [];
+    idle.delete(sql); // re-inserted: most recently used
+    copies.push(statement);
+    idle.set(sql, copies);
+    if (++idleCount <= MAX_KEPT) return;
+    const [oldestSql, oldest] = idle.entries().next().value as [string, Statement[]];
+    finalize(oldest.shift()!);
+    idleCount--;
+    if (oldest.length === 0) idle.delete(oldestSql);
   };
 
   const reuse = (method: 'all' | 'run', ordinary: typeof ordinaryAll) =>
     function (sql: string, bindings: unknown[], callback: Callback): void {
       if (sql.length > MAX_SQL_LENGTH) return ordinary(sql, bindings, callback);
-      const statement = statementFor(sql);
+      const statement = take(sql);
       // `this` in the callback is the statement: knex reads lastID / changes from it after `run`.
       (statement[method] as (params: unknown[], cb: Callback) => void)(bindings ?? [], function (this: unknown, error, rows) {
-        if (error) forget(sql, statement);
+        // A statement that failed (bad SQL, constraint, busy) is dropped: the next use prepares it afresh.
+        if (error) finalize(statement);
+        else giveBack(sql, statement);
         callback.call(this, error, rows);
       });
     };
@@ -62,12 +80,13 @@ export function keepPreparedStatements(connection: Database): void {
     run: reuse('run', ordinaryRun),
     // sqlite3_close refuses while statements are unfinalized.
     close(callback?: (error: Error | null) => void) {
-      const statements = [...kept.values()];
-      kept.clear();
+      const statements = [...open];
+      idle.clear();
+      idleCount = 0;
       let left = statements.length;
       if (left === 0) return ordinaryClose(callback);
       for (const statement of statements) {
-        statement.finalize(() => {
+        finalize(statement, () => {
           if (--left === 0) ordinaryClose(callback);
         });
       }

@@ -74,6 +74,16 @@ describe('SQLite connections keep their prepared statements', () => {
     expect(await db('items').select('id')).toEqual([{ id: 'kept' }]);
   });
 
+  it('runs the same shape called concurrently on several copies, then keeps them', async () => {
+    await db('items').insert([{ id: 'a', n: 1 }, { id: 'b', n: 2 }, { id: 'c', n: 3 }]);
+    const connection = await db.client.acquireConnection();
+    const all = (id: string) => new Promise((resolve, reject) => connection.all('select n from items where id = ?', [id], (e: Error | null, rows: unknown) => (e ? reject(e) : resolve(rows))));
+    expect(await Promise.all(['a', 'b', 'c'].map(all))).toEqual([[{ n: 1 }], [{ n: 2 }], [{ n: 3 }]]);
+    expect(await Promise.all(['c', 'b', 'a'].map(all))).toEqual([[{ n: 3 }], [{ n: 2 }], [{ n: 1 }]]);
+    await db.client.releaseConnection(connection);
+    expect(prepared.filter((sql) => sql === 'select n from items where id = ?')).toHaveLength(3);
+  });
+
   it('stays correct past its bound, evicting the least recently used', async () => {
     // 300 distinct shapes (more than the 256 kept), then the first again.
     for (let i = 0; i < 300; i++) await db('items').insert({ id: `s${i}`, n: i }).onConflict('id').merge([`n`]).returning(db.raw(`id as c${i}`) as never);
