@@ -227,7 +227,9 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
         }
         await record?.();
         return body;
-      });
+        // Every row it reads that another placeOrder may write is read locked (the order by its code,
+        // a merchant with a daily count limit, the claim): SQLite may run placeOrders side by side.
+      }, { sideBySide: true });
     },
 
     /** `result` is about the inquiry; `paymentResult` repeats what placeOrder answered for this paymentId. */

@@ -4,17 +4,45 @@
  * SQLite runs one write transaction at a time, so transactions queue for the writer anyway. Each one
  * paid BEGIN, COMMIT and the hand-over of the connection, and every one of those steps waits for a
  * turn of a busy event loop. Here the transactions that queue up while one runs are run together in
- * the next SQLite transaction, one after another in arrival order, and each caller gets its own
- * result once that transaction commits. The outcome is the same as running them one by one: each
- * sees the writes of those before it, and nothing is answered before it is committed.
+ * the next SQLite transaction, and each caller gets its own result once that transaction commits.
+ * Nothing is answered before it is committed.
  *
- * If any of them throws (a rule refusing inside a transaction, a database error), or the commit
+ * Inside a group, transactions run one after another in arrival order, each seeing the writes of
+ * those before it — except consecutive ones marked `sideBySide`, which run at the same time. Their
+ * statements then reach the writer together instead of each waiting for the previous one's answer.
+ * That is safe only for transactions that take a row lock (RowLock) on every row another sideBySide
+ * transaction may also write or lock — the places where Postgres locks rows (`forUpdate` reads, the
+ * placeOrder claim). Two of them reaching for the same row is a conflict: the group is rolled back
+ * and run again, one after another, as if none were marked.
+ *
+ * If any transaction throws (a rule refusing inside a transaction, a database error), or the commit
  * fails, the whole group is rolled back and each is run again alone, so that every caller sees
  * exactly its own outcome and a failure never takes another caller's work with it. Work passed to a
  * transaction touches only the database (no calls out, no side effects), so running it again is safe.
  */
+
+/** Locks a row, named by its table and the key it is looked up by, until the transaction ends. */
+export type RowLock = (row: string) => void;
+
+/** The lock of a transaction that runs alone: nothing else can reach its rows. */
+export const ALONE: RowLock = () => {};
+
+/** Two transactions of a group reached for the same row. */
+export class RowConflict extends Error {
+  constructor(readonly row: string) {
+    super(`two transactions of a group lock ${row}`);
+    this.name = 'RowConflict';
+  }
+}
+
+export interface TransactionOptions {
+  /** May run beside other sideBySide transactions of its group (see above). */
+  sideBySide?: boolean;
+}
+
 interface Queued<R> {
   work: (tx: R) => Promise<unknown>;
+  sideBySide: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -23,14 +51,49 @@ interface Queued<R> {
 const MAX_GROUP = 64;
 
 /**
- * `transaction` runs one database transaction with the repositories bound to it (knex.transaction);
- * returns the same contract, grouped.
+ * `transaction` runs one database transaction and gives `work` the means to bind the repositories to
+ * it with a row lock; returns the same contract, grouped.
  */
-export function groupCommit<R>(transaction: <T>(work: (tx: R) => Promise<T>) => Promise<T>): <T>(work: (tx: R) => Promise<T>) => Promise<T> {
+export function groupCommit<R>(
+  transaction: <T>(work: (bind: (lock: RowLock) => R) => Promise<T>) => Promise<T>,
+): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) => Promise<T> {
   let queue: Queued<R>[] = [];
   let draining = false;
 
-  const runAlone = (item: Queued<R>) => transaction(item.work).then(item.resolve, item.reject);
+  const runAlone = (item: Queued<R>) => transaction((bind) => item.work(bind(ALONE))).then(item.resolve, item.reject);
+
+  async function oneAfterAnother(group: Queued<R>[], bind: (lock: RowLock) => R): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const item of group) out.push(await item.work(bind(ALONE)));
+    return out;
+  }
+
+  /** Runs the group in one transaction, sideBySide neighbours together; throws the first failure. */
+  async function sideBySide(group: Queued<R>[], bind: (lock: RowLock) => R): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (let start = 0; start < group.length; ) {
+      let end = start + 1;
+      while (group[start]!.sideBySide && end < group.length && group[end]!.sideBySide) end++;
+      if (end - start === 1) {
+        out.push(await group[start]!.work(bind(ALONE)));
+      } else {
+        const owners = new Map<string, number>();
+        const lockFor = (index: number): RowLock => (row) => {
+          const owner = owners.get(row);
+          if (owner !== undefined && owner !== index) throw new RowConflict(row);
+          owners.set(row, index);
+        };
+        // Every one is let finish before the group goes on or rolls back: none may still be sending
+        // statements once the transaction has ended.
+        const settled = await Promise.allSettled(group.slice(start, end).map((item, index) => item.work(bind(lockFor(index)))));
+        const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason);
+        if (failures.length > 0) throw failures.find((f) => f instanceof RowConflict) ?? failures[0];
+        for (const s of settled) out.push((s as PromiseFulfilledResult<unknown>).value);
+      }
+      start = end;
+    }
+    return out;
+  }
 
   async function drain(): Promise<void> {
     draining = true;
@@ -42,27 +105,20 @@ export function groupCommit<R>(transaction: <T>(work: (tx: R) => Promise<T>) => 
           await runAlone(group[0]!);
           continue;
         }
-        let results: unknown[];
-        try {
-          results = await transaction(async (tx) => {
-            const out: unknown[] = [];
-            for (const item of group) out.push(await item.work(tx));
-            return out;
-          });
-        } catch {
-          for (const item of group) await runAlone(item);
-          continue;
-        }
-        group.forEach((item, i) => item.resolve(results[i]));
+        const results = await transaction((bind) => sideBySide(group, bind)).catch((error: unknown) =>
+          error instanceof RowConflict ? transaction((bind) => oneAfterAnother(group, bind)).catch(() => undefined) : undefined,
+        );
+        if (results) group.forEach((item, i) => item.resolve(results[i]));
+        else for (const item of group) await runAlone(item);
       }
     } finally {
       draining = false;
     }
   }
 
-  return <T>(work: (tx: R) => Promise<T>) =>
+  return <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, sideBySide: options?.sideBySide === true, resolve: resolve as (value: unknown) => void, reject });
       if (!draining) void drain();
     });
 }

@@ -1,7 +1,7 @@
 /** Composes the Knex store: repositories bound to the pool, and the same bound to a transaction. */
 import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
-import { groupCommit } from './group-commit.js';
+import { ALONE, groupCommit, type RowLock } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
 import { createKnex, isPostgresUrl, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
@@ -11,12 +11,13 @@ import { placeOrderRepository } from './place-orders.js';
 import { notificationRepository, scheduleRepository } from './schedule.js';
 import type { Database, Repositories } from './types.js';
 
-function repositories(db: Knex | Knex.Transaction): Repositories {
+/** `lock` is the row lock of the transaction they are bound to (group-commit.ts); none outside one. */
+function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE): Repositories {
   return {
-    merchants: merchantRepository(db),
+    merchants: merchantRepository(db, lock),
     stores: storeRepository(db),
-    payments: paymentRepository(db),
-    placeOrders: placeOrderRepository(db),
+    payments: paymentRepository(db, lock),
+    placeOrders: placeOrderRepository(db, lock),
     idempotency: idempotencyRepository(db),
     schedule: scheduleRepository(db),
     notifications: notificationRepository(db),
@@ -30,13 +31,13 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = isPostgresUrl(options.url) ? knex : createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 });
   const audit = auditLog(knex, onAuditError);
-  const inTransaction = <T>(work: (tx: Repositories) => Promise<T>) => knex.transaction((trx) => work(repositories(trx)));
+  const inTransaction = <T>(work: (bind: (lock: RowLock) => Repositories) => Promise<T>) => knex.transaction((trx) => work((lock) => repositories(trx, lock)));
   return {
     ...repositories(reader),
     knex,
     audit,
     // Postgres runs transactions side by side; SQLite one at a time, so there they are grouped.
-    transaction: isPostgresUrl(options.url) ? inTransaction : groupCommit(inTransaction),
+    transaction: isPostgresUrl(options.url) ? (work) => inTransaction((bind) => work(bind(ALONE))) : groupCommit(inTransaction),
     async ready() {
       try {
         return await migrationsApplied(knex);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Merchant, MerchantStore } from '../domain/model.js';
+import type { RowLock } from './group-commit.js';
 import { compiledQuery, isPostgres, isUniqueViolation } from './knex.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
@@ -58,7 +59,7 @@ export function merchantFromRow(r: MerchantRow): Merchant {
   };
 }
 
-export function merchantRepository(db: Knex | Knex.Transaction): MerchantRepository {
+export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock): MerchantRepository {
   const byId = (merchantId: string) => db<MerchantRow>('merchants').where({ merchant_id: merchantId }).first();
   return {
     async insert(merchant, apiKeyHash) {
@@ -78,14 +79,17 @@ export function merchantRepository(db: Knex | Knex.Transaction): MerchantReposit
       return row && merchantFromRow(row);
     },
     async findForUpdate(merchantId) {
+      lock(`merchants:${merchantId}`);
       const query = byId(merchantId);
       const row = await (isPostgres(db) ? query.forUpdate() : query);
       return row && merchantFromRow(row);
     },
     async findForAdmission(merchantId) {
       const row = await byId(merchantId);
-      if (!row || !isPostgres(db) || row.daily_payment_count_limit === null) return row && merchantFromRow(row);
-      return this.findForUpdate(merchantId);
+      if (!row || row.daily_payment_count_limit === null) return row && merchantFromRow(row);
+      if (isPostgres(db)) return this.findForUpdate(merchantId);
+      lock(`merchants:${merchantId}`); // SQLite: read on the writer, inside its transaction already
+      return merchantFromRow(row);
     },
     async update(merchant) {
       await db('merchants').where({ merchant_id: merchant.merchantId }).update(toRow(merchant));

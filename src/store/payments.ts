@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
+import type { RowLock } from './group-commit.js';
 import { compiledQuery, isPostgres } from './knex.js';
 import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
 
@@ -106,25 +107,30 @@ const paymentWithMerchantByCodeToken = (db: Knex | Knex.Transaction, token: stri
 const paymentWithMerchant = compiledQuery(paymentWithMerchantByCodeToken);
 const paymentWithMerchantForUpdate = compiledQuery((db, token: string) => paymentWithMerchantByCodeToken(db, token).forUpdate('p'));
 
-export function paymentRepository(db: Knex | Knex.Transaction): PaymentRepository {
+export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): PaymentRepository {
   const table = () => db<PaymentRow>('payments');
-  const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined): Q => (forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q);
+  /** Postgres locks the row it reads; a SQLite group, the row by the key it is looked up by. */
+  const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined, row: string): Q => {
+    if (forUpdate) lock(row);
+    return forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q;
+  };
   return {
     async insert(payment) {
       await table().insert(toRow(payment));
     },
     async findByRequestId(paymentRequestId, options) {
-      const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate);
+      const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate, `payments:${paymentRequestId}`);
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {
+      if (options?.forUpdate) lock(`payments.code_token:${token}`);
       const [row] = await (options?.forUpdate && isPostgres(db) ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
       if (!row) return undefined;
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
     },
     async findByCodeToken(token, options) {
-      const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate);
+      const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate, `payments.code_token:${token}`);
       return row && fromRow(row);
     },
     async update(payment) {

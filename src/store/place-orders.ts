@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { RowLock } from './group-commit.js';
 import type { PlaceOrderRepository } from './types.js';
 
 interface PlaceOrderRow {
@@ -19,10 +20,11 @@ const amountFrom = (text: string) => {
   return { currency, value };
 };
 
-export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRepository {
+export function placeOrderRepository(db: Knex | Knex.Transaction, lock: RowLock): PlaceOrderRepository {
   const table = () => db<PlaceOrderRow>('place_orders');
   return {
     async claim(r) {
+      lock(`place_orders:${r.paymentId}`);
       // ON CONFLICT DO NOTHING: on Postgres a concurrent duplicate blocks here until the first
       // transaction commits, then inserts nothing; SQLite runs one transaction at a time.
       const inserted = await table()
@@ -43,6 +45,7 @@ export function placeOrderRepository(db: Knex | Knex.Transaction): PlaceOrderRep
       return inserted.length === 1;
     },
     async find(paymentId) {
+      lock(`place_orders:${paymentId}`);
       const row = await table().where({ payment_id: paymentId }).first();
       if (!row?.response_body || !row.result_code) return undefined;
       return {

@@ -4,6 +4,7 @@
  */
 import type { Amount } from '../domain/amount.js';
 import type { Merchant, MerchantStore, Payment, PaymentStatus } from '../domain/model.js';
+import type { TransactionOptions } from './group-commit.js';
 
 export class DuplicateKey extends Error {
   constructor(readonly entity: string) {
@@ -17,12 +18,13 @@ export interface MerchantRepository {
   insert(merchant: Merchant, apiKeyHash: string): Promise<void>;
   findById(merchantId: string): Promise<Merchant | undefined>;
   findByApiKeyHash(apiKeyHash: string): Promise<Merchant | undefined>;
-  /** Reads the merchant and, on Postgres, locks its row until the transaction ends (daily limits). */
+  /** Reads the merchant and locks its row until the transaction ends (Postgres: FOR UPDATE; SQLite: the group's row lock). */
   findForUpdate(merchantId: string): Promise<Merchant | undefined>;
   /**
-   * Reads the merchant to admit a payment. On Postgres its row is locked until the transaction ends
-   * only when it has a daily payment count limit, the one rule decided on committed state: payments
-   * of a merchant without one then do not queue behind each other.
+   * Reads the merchant to admit a payment. Its row is locked until the transaction ends (Postgres: FOR
+   * UPDATE; SQLite: the row lock of a group, group-commit.ts) only when it has a daily payment count
+   * limit, the one rule decided on committed state: payments of a merchant without one then do not
+   * queue behind each other.
    */
   findForAdmission(merchantId: string): Promise<Merchant | undefined>;
   update(merchant: Merchant): Promise<void>;
@@ -137,8 +139,12 @@ export interface Repositories {
  * which WAL lets run beside the writer); every write goes through `transaction`.
  */
 export interface Database extends Repositories {
-  /** Runs `work` in one transaction; repositories given to it are bound to that transaction. */
-  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction; repositories given to it are bound to that transaction. On SQLite,
+   * `sideBySide` lets it run beside others so marked (src/store/group-commit.ts): only for work whose
+   * every read of rows that such others may write is a locking one (`forUpdate`, the placeOrder claim).
+   */
+  transaction<T>(work: (tx: Repositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
   audit: AuditLog;
   /** Database reachable and migrations applied. */
   ready(): Promise<boolean>;

@@ -8,14 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { groupCommit } from '../../src/store/group-commit.js';
+import { groupCommit, type RowLock, type TransactionOptions } from '../../src/store/group-commit.js';
 import { createKnex } from '../../src/store/knex.js';
 
 describe('group commit on SQLite', () => {
   let dir: string;
   let db: Knex;
   let begins: number;
-  let transaction: <T>(work: (tx: Knex.Transaction) => Promise<T>) => Promise<T>;
+  /** What a grouped transaction gets: the knex transaction, and its row lock. */
+  type Tx = { trx: Knex.Transaction; lock: RowLock };
+  let transaction: <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => Promise<T>;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'acqp-group-'));
@@ -28,7 +30,7 @@ describe('group commit on SQLite', () => {
     db.on('query', (q: { sql: string }) => {
       if (/^BEGIN/i.test(q.sql)) begins++;
     });
-    transaction = groupCommit((work) => db.transaction(work));
+    transaction = groupCommit<Tx>((work) => db.transaction((trx) => work((lock) => ({ trx, lock }))));
   });
 
   afterEach(async () => {
@@ -36,7 +38,7 @@ describe('group commit on SQLite', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const insert = (id: string, n: number) => (tx: Knex.Transaction) => tx('items').insert({ id, n }).then(() => id);
+  const insert = (id: string, n: number) => ({ trx }: Tx) => trx('items').insert({ id, n }).then(() => id);
   const ids = async () => (await db('items').orderBy('id').select('id')).map((r: { id: string }) => r.id);
 
   it('runs transactions that queue up together in one, and answers each caller with its own result', async () => {
@@ -51,9 +53,9 @@ describe('group commit on SQLite', () => {
     await transaction(insert('seed', 0));
     const reads = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
-        transaction(async (tx) => {
-          const [{ c }] = (await tx('items').count({ c: '*' })) as [{ c: number }];
-          await tx('items').insert({ id: `r${i}`, n: i });
+        transaction(async ({ trx }) => {
+          const [{ c }] = (await trx('items').count({ c: '*' })) as [{ c: number }];
+          await trx('items').insert({ id: `r${i}`, n: i });
           return Number(c);
         }),
       ),
@@ -65,8 +67,8 @@ describe('group commit on SQLite', () => {
     const outcomes = await Promise.allSettled([
       transaction(insert('a', 1)),
       transaction(insert('b', 2)),
-      transaction(async (tx) => {
-        await tx('items').insert({ id: 'undone', n: 3 });
+      transaction(async ({ trx }) => {
+        await trx('items').insert({ id: 'undone', n: 3 });
         throw new Error('refused');
       }),
       transaction(insert('c', 4)),
@@ -82,5 +84,90 @@ describe('group commit on SQLite', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await db('items').where({ id: 'taken' }).first()).toEqual({ id: 'taken', n: 0 });
     expect(await ids()).toEqual(['taken', 'x', 'y']);
+  });
+
+  describe('side by side', () => {
+    /** Locks `row`, counts the items, waits a little, then inserts one: the count shows what it saw. */
+    const countThenInsert = (id: string, row: string, log: string[]) => async ({ trx, lock }: Tx) => {
+      lock(row);
+      log.push(`start ${id}`);
+      const [{ c }] = (await trx('items').count({ c: '*' })) as [{ c: number }];
+      await new Promise((r) => setTimeout(r, 20));
+      await trx('items').insert({ id, n: Number(c) });
+      log.push(`end ${id}`);
+      return Number(c);
+    };
+
+    /** Holds the writer with a transaction of its own until `release`: what is sent meanwhile forms one group. */
+    function holdWriter(): { held: Promise<unknown>; release: () => void } {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      return { held: transaction(async ({ trx }) => (await trx('items').insert({ id: 'seed', n: 0 }), released)), release };
+    }
+
+    async function asOneGroup<T>(send: () => Promise<T>[]): Promise<PromiseSettledResult<Awaited<T>>[]> {
+      const writer = holdWriter();
+      const sent = send();
+      writer.release();
+      await writer.held;
+      return Promise.allSettled(sent);
+    }
+    const values = <T>(outcomes: PromiseSettledResult<T>[]) => outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason));
+
+    it('runs sideBySide transactions of a group at the same time, each answered with its own result', async () => {
+      const log: string[] = [];
+      const outcomes = await asOneGroup(() => ['a', 'b', 'c', 'd'].map((id) => transaction(countThenInsert(id, `items:${id}`, log), { sideBySide: true })));
+      expect(log.slice(0, 4)).toEqual(['start a', 'start b', 'start c', 'start d']);
+      expect(values(outcomes)).toEqual([1, 1, 1, 1]);
+      expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'seed']);
+      expect(begins).toBe(2);
+    });
+
+    it('runs them again one after another when two lock the same row: each sees the writes before it', async () => {
+      const log: string[] = [];
+      const outcomes = await asOneGroup(() => ['a', 'b', 'c', 'd'].map((id) => transaction(countThenInsert(id, id === 'a' ? 'items:a' : 'items:same', log), { sideBySide: true })));
+      expect(values(outcomes)).toEqual([1, 2, 3, 4]);
+      expect(await db('items').orderBy('id').select('id', 'n')).toEqual([
+        { id: 'a', n: 1 },
+        { id: 'b', n: 2 },
+        { id: 'c', n: 3 },
+        { id: 'd', n: 4 },
+        { id: 'seed', n: 0 },
+      ]);
+    });
+
+    it('a transaction not marked runs alone: after the ones before it, before the ones after it', async () => {
+      const log: string[] = [];
+      const outcomes = await asOneGroup(() => [
+        transaction(countThenInsert('a', 'items:a', log), { sideBySide: true }),
+        transaction(countThenInsert('b', 'items:b', log), { sideBySide: true }),
+        transaction(countThenInsert('alone', 'items:alone', log)),
+        transaction(countThenInsert('c', 'items:c', log), { sideBySide: true }),
+        transaction(countThenInsert('d', 'items:d', log), { sideBySide: true }),
+      ]);
+      expect(values(outcomes)).toEqual([1, 1, 3, 4, 4]);
+      const at = (entry: string) => log.indexOf(entry);
+      expect(at('start b'), 'a and b side by side').toBeLessThan(at('end a'));
+      expect(at('start alone'), 'alone after a and b').toBeGreaterThan(Math.max(at('end a'), at('end b')));
+      expect(at('end alone'), 'alone before c and d').toBeLessThan(Math.min(at('start c'), at('start d')));
+      expect(at('start d'), 'c and d side by side').toBeLessThan(at('end c'));
+    });
+
+    it('one that throws gets its error and leaves nothing; the others commit', async () => {
+      const log: string[] = [];
+      const outcomes = await asOneGroup(() => [
+        transaction(countThenInsert('a', 'items:a', log), { sideBySide: true }),
+        transaction(
+          async ({ trx }) => {
+            await trx('items').insert({ id: 'undone', n: 0 });
+            throw new Error('refused');
+          },
+          { sideBySide: true },
+        ),
+        transaction(countThenInsert('b', 'items:b', log), { sideBySide: true }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(await ids()).toEqual(['a', 'b', 'seed']);
+    });
   });
 });
