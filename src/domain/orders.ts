@@ -125,6 +125,9 @@ export function orderService(db: Database, settings: OrderSettings, clock: () =>
             status: 'PENDING' as const,
           };
         }).then((r) => r.value),
+        // Reads locked where another may write (the Idempotency-Key, a merchant with a daily count
+        // limit); the rest it reads (store) or writes (a new payment) no other transaction writes.
+        { sideBySide: true },
       );
     },
 

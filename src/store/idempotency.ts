@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { RowLock } from './group-commit.js';
 import type { IdempotencyRepository } from './types.js';
 
 interface IdempotencyRow {
@@ -11,10 +12,12 @@ interface IdempotencyRow {
   created_at: string;
 }
 
-export function idempotencyRepository(db: Knex | Knex.Transaction): IdempotencyRepository {
+export function idempotencyRepository(db: Knex | Knex.Transaction, lock: RowLock): IdempotencyRepository {
   const table = () => db<IdempotencyRow>('idempotency_keys');
+  const keyRow = (merchantId: string, operation: string, key: string) => `idempotency_keys:${merchantId}:${operation}:${key}`;
   return {
     async claim(merchantId, operation, key, requestHash, now) {
+      lock(keyRow(merchantId, operation, key));
       const inserted = await table()
         .insert({ merchant_id: merchantId, operation, idempotency_key: key, request_hash: requestHash, created_at: now })
         .onConflict(['merchant_id', 'operation', 'idempotency_key'])
@@ -30,6 +33,7 @@ export function idempotencyRepository(db: Knex | Knex.Transaction): IdempotencyR
       };
     },
     async complete(merchantId, operation, key, status, body) {
+      lock(keyRow(merchantId, operation, key));
       await table()
         .where({ merchant_id: merchantId, operation, idempotency_key: key })
         .update({ response_status: status, response_body: JSON.stringify(body) });

@@ -18,7 +18,7 @@ function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE): Repos
     stores: storeRepository(db),
     payments: paymentRepository(db, lock),
     placeOrders: placeOrderRepository(db, lock),
-    idempotency: idempotencyRepository(db),
+    idempotency: idempotencyRepository(db, lock),
     schedule: scheduleRepository(db),
     notifications: notificationRepository(db),
   };

@@ -1,7 +1,7 @@
 /**
  * Concurrent duplicates (DESIGN §4): 20 identical placeOrder calls at once give one order, one
- * Alipay+ payment on it, and 20 identical answers; concurrent payments never overrun a merchant's
- * daily count. Runs on SQLite and on Postgres.
+ * Alipay+ payment on it, and 20 identical answers; the same for order codes with one Idempotency-Key;
+ * concurrent payments never overrun a merchant's daily count. Runs on SQLite and on Postgres.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase, placeOrderBody, startGateway, type TestGateway } from '../support/gateway.js';
@@ -57,5 +57,26 @@ describeEachDatabase('concurrent placeOrder duplicates', (kind) => {
     expect(codes.filter((c) => c === 'PAYMENT_COUNT_EXCEED_LIMIT')).toHaveLength(15);
     const listed = (await gw.merchantApi('GET', '/v1/payments?limit=200', { token: limited.apiKey })).body.items as unknown[];
     expect(listed).toHaveLength(5);
+  });
+
+  it('20 order codes at once with one Idempotency-Key: one order, 20 identical answers', async () => {
+    const body = { storeId: store.storeId, referenceOrderId: 'ORD-IDEM-20', orderDescription: 'Matcha', amount: { currency: 'JPY', value: '640' } };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw.merchantApi('POST', '/v1/orders', { token: merchant.apiKey, body, headers: { 'Idempotency-Key': 'idem-20' } })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect((await listAll()).filter((p) => p.referenceOrderId === 'ORD-IDEM-20')).toHaveLength(1);
+  });
+
+  it('20 order codes at once for a merchant with room for 5 today: exactly 5 are created', async () => {
+    const limited = await gw.onboardMerchant({ dailyPaymentCountLimit: 5 });
+    const shop = await gw.createStore(limited.apiKey);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gw.merchantApi('POST', '/v1/orders', { token: limited.apiKey, body: { storeId: shop.storeId, referenceOrderId: `ORD-LIM-${i}`, orderDescription: 'Matcha', amount: { currency: 'JPY', value: '640' } } }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 422)).toHaveLength(15);
+    expect((await gw.merchantApi('GET', '/v1/payments?limit=200', { token: limited.apiKey })).body.items).toHaveLength(5);
   });
 });
