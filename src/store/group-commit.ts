@@ -21,7 +21,10 @@
  * transaction touches only the database (no calls out, no side effects), so running it again is safe.
  */
 
-/** Locks a row, named by its table and the key it is looked up by, until the transaction ends. */
+/**
+ * Locks a row until the transaction ends, named `<table>:<primary key>`; a lookup by another key also
+ * locks `<table>.<column>:<value>`, so that two lookups finding nothing conflict too.
+ */
 export type RowLock = (row: string) => void;
 
 /** The lock of a transaction that runs alone: nothing else can reach its rows. */

@@ -109,7 +109,10 @@ const paymentWithMerchantForUpdate = compiledQuery((db, token: string) => paymen
 
 export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): PaymentRepository {
   const table = () => db<PaymentRow>('payments');
-  /** Postgres locks the row it reads; a SQLite group, the row by the key it is looked up by. */
+  /**
+   * Postgres locks the row it reads; a SQLite group locks the key it is looked up by (so that finding
+   * nothing conflicts too) and the row's own key, `payments:<paymentRequestId>`, whatever the lookup.
+   */
   const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined, row: string): Q => {
     if (forUpdate) lock(row);
     return forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q;
@@ -126,11 +129,13 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): P
       if (options?.forUpdate) lock(`payments.code_token:${token}`);
       const [row] = await (options?.forUpdate && isPostgres(db) ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
       if (!row) return undefined;
+      if (options?.forUpdate) lock(`payments:${row.payment_request_id}`);
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
     },
     async findByCodeToken(token, options) {
       const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate, `payments.code_token:${token}`);
+      if (row && options?.forUpdate) lock(`payments:${row.payment_request_id}`);
       return row && fromRow(row);
     },
     async update(payment) {
