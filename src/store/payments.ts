@@ -109,33 +109,38 @@ const paymentWithMerchantForUpdate = compiledQuery((db, token: string) => paymen
 
 export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): PaymentRepository {
   const table = () => db<PaymentRow>('payments');
+  const forUpdateIf = (q: Knex.QueryBuilder, lockRow: boolean): Promise<PaymentRow | undefined> => (lockRow ? q.forUpdate() : q) as never;
   /**
-   * Postgres locks the row it reads; a SQLite group locks the key it is looked up by (so that finding
-   * nothing conflicts too) and the row's own key, `payments:<paymentRequestId>`, whatever the lookup.
+   * A read that locks what it finds when `forUpdate`: Postgres the row itself (FOR UPDATE); a SQLite
+   * group the key it is looked up by (so that two lookups finding nothing conflict too) and the row's
+   * own key, `payments:<paymentRequestId>`, whatever the lookup.
    */
-  const lockIf = <Q extends Knex.QueryBuilder>(q: Q, forUpdate: boolean | undefined, row: string): Q => {
-    if (forUpdate) lock(row);
-    return forUpdate && isPostgres(db) ? (q.forUpdate() as Q) : q;
-  };
+  async function lockedRead<Row extends { payment_request_id: string }>(forUpdate: boolean | undefined, lookup: string, read: (lockRow: boolean) => Promise<Row | undefined>): Promise<Row | undefined> {
+    if (!forUpdate) return read(false);
+    lock(lookup);
+    const row = await read(isPostgres(db));
+    if (row) lock(`payments:${row.payment_request_id}`);
+    return row;
+  }
   return {
     async insert(payment) {
       await table().insert(toRow(payment));
     },
     async findByRequestId(paymentRequestId, options) {
-      const row = await lockIf(table().where({ payment_request_id: paymentRequestId }).first(), options?.forUpdate, `payments:${paymentRequestId}`);
+      const row = await lockedRead(options?.forUpdate, `payments:${paymentRequestId}`, (lockRow) => forUpdateIf(table().where({ payment_request_id: paymentRequestId }).first(), lockRow));
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {
-      if (options?.forUpdate) lock(`payments.code_token:${token}`);
-      const [row] = await (options?.forUpdate && isPostgres(db) ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
+      const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, async (lockRow) => {
+        const [found] = await (lockRow ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
+        return found;
+      });
       if (!row) return undefined;
-      if (options?.forUpdate) lock(`payments:${row.payment_request_id}`);
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
     },
     async findByCodeToken(token, options) {
-      const row = await lockIf(table().where({ code_token: token }).first(), options?.forUpdate, `payments.code_token:${token}`);
-      if (row && options?.forUpdate) lock(`payments:${row.payment_request_id}`);
+      const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, (lockRow) => forUpdateIf(table().where({ code_token: token }).first(), lockRow));
       return row && fromRow(row);
     },
     async update(payment) {

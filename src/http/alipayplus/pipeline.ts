@@ -111,7 +111,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let length = 0;
     const stop = (error: PaymentRefused) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onError);
       reject(error);
     };
     const onData = (chunk: Buffer) => {
@@ -121,10 +121,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
     const onError = () => stop(new PaymentRefused('PARAM_ILLEGAL', 'The request body could not be read.'));
-    const onAborted = onError;
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onError);
   });
 }
+
+/** Express's routing options as the validator asks for them: none enabled (not strict, not case sensitive). */
+const EXPRESS_DEFAULTS = { enabled: () => false };
 
 /**
  * express-openapi-validator reads these Express request fields (5.6: path, originalUrl, baseUrl, query,
@@ -144,7 +146,6 @@ function validatorRequest(req: IncomingMessage, exchange: Exchange): IncomingMes
     app: EXPRESS_DEFAULTS,
   });
 }
-const EXPRESS_DEFAULTS = { enabled: () => false };
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
