@@ -30,19 +30,29 @@ export function auditLog(db: Knex, onError: (error: unknown) => void, delayMs = 
     created_at: e.createdAt,
   });
 
+  /**
+   * Writes the entries queued when it starts, not those recorded meanwhile: under steady load those
+   * wait for their own timer, so the audit costs one write per `delayMs` rather than a stream of
+   * small writes holding SQLite's one writer connection between payment transactions.
+   */
   async function writeQueued(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.slice(0, BATCH);
+    let due = queue.length;
+    while (due > 0) {
+      const batch = queue.slice(0, Math.min(BATCH, due));
       try {
         await db('audit_messages').insert(batch.map(toRow));
-        queue = queue.slice(batch.length);
       } catch (error) {
         onError(error);
         return; // keep the entries; the next record() or flush() retries
       }
+      // record() drops the oldest entries when the queue is full, maybe some of this batch meanwhile.
+      const written = queue.indexOf(batch[batch.length - 1]!) + 1;
+      queue = queue.slice(written);
+      due -= batch.length;
     }
   }
 
+  /** Writes what is queued now (at shutdown: everything). */
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
