@@ -11,6 +11,12 @@
  * A statement runs one call at a time, so a call finding every kept copy of its SQL busy prepares
  * another: the transactions of a group that run side by side (group-commit.ts) send the same
  * statements at once, and they then go to the thread pool together rather than one after another.
+ *
+ * A kept statement whose LIMIT is a bound parameter (knex's `first()` is `limit ?` bound to 1) would
+ * still be parsed and planned again on every run: SQLite lets the LIMIT's bound value shape the plan,
+ * so binding it expires the statement (sqlite3ExprIsInteger marks the parameter; vdbeUnbind and
+ * sqlite3_clear_bindings, which node-sqlite3 calls on every run, expire it). Such a LIMIT is written
+ * into the SQL instead (withLiteralLimits).
  */
 import type { Database, Statement } from 'sqlite3';
 
@@ -20,6 +26,24 @@ const MAX_KEPT = 256;
 const MAX_SQL_LENGTH = 2000;
 
 type Callback = (this: unknown, error: Error | null, rows?: unknown) => void;
+
+/**
+ * `limit ?` bound to a non-negative integer becomes `limit <n>`; every other placeholder keeps its
+ * binding, in order. SQL holding a string literal is left as it is: a `?` inside one is not a
+ * placeholder, and knex passes every value as a binding anyway.
+ */
+export function withLiteralLimits(sql: string, bindings: readonly unknown[]): { sql: string; bindings: readonly unknown[] } {
+  if (!/\blimit \?/i.test(sql) || sql.includes("'")) return { sql, bindings };
+  const kept: unknown[] = [];
+  let index = 0;
+  const written = sql.replace(/(\blimit )?\?/gi, (placeholder, limit: string | undefined) => {
+    const value = bindings[index++];
+    if (limit && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return `${limit}${value}`;
+    kept.push(value);
+    return placeholder;
+  });
+  return index === bindings.length ? { sql: written, bindings: kept } : { sql, bindings };
+}
 
 export function keepPreparedStatements(connection: Database): void {
   /** Idle statements by SQL text; Map order is recency. */
@@ -63,11 +87,12 @@ export function keepPreparedStatements(connection: Database): void {
   };
 
   const reuse = (method: 'all' | 'run', ordinary: typeof ordinaryAll) =>
-    function (sql: string, bindings: unknown[], callback: Callback): void {
-      if (sql.length > MAX_SQL_LENGTH) return ordinary(sql, bindings, callback);
+    function (givenSql: string, givenBindings: unknown[], callback: Callback): void {
+      if (givenSql.length > MAX_SQL_LENGTH) return ordinary(givenSql, givenBindings, callback);
+      const { sql, bindings } = withLiteralLimits(givenSql, givenBindings ?? []);
       const statement = take(sql);
       // `this` in the callback is the statement: knex reads lastID / changes from it after `run`.
-      (statement[method] as (params: unknown[], cb: Callback) => void)(bindings ?? [], function (this: unknown, error, rows) {
+      (statement[method] as (params: readonly unknown[], cb: Callback) => void)(bindings, function (this: unknown, error, rows) {
         // A statement that failed (bad SQL, constraint, busy) is dropped: the next use prepares it afresh.
         if (error) finalize(statement);
         else giveBack(sql, statement);

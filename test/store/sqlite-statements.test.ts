@@ -5,9 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKnex, isUniqueViolation } from '../../src/store/knex.js';
+import { withLiteralLimits } from '../../src/store/sqlite-statements.js';
 
 describe('SQLite connections keep their prepared statements', () => {
   let dir: string;
@@ -42,6 +44,15 @@ describe('SQLite connections keep their prepared statements', () => {
     for (let i = 0; i < 5; i++) expect(await db('items').where({ id: `i${i}` }).first()).toEqual({ id: `i${i}`, n: i });
     expect(prepared.filter((sql) => sql.startsWith('insert'))).toHaveLength(1);
     expect(prepared.filter((sql) => sql.startsWith('select'))).toHaveLength(1);
+  });
+
+  it('sends a first() with its LIMIT written into the SQL, not bound (a bound LIMIT is re-prepared on every run)', async () => {
+    await db('items').insert([{ id: 'a', n: 1 }, { id: 'b', n: 2 }]);
+    expect(await db('items').where({ id: 'a' }).first()).toEqual({ id: 'a', n: 1 });
+    expect(await db('items').where({ id: 'c' }).first()).toBeUndefined();
+    expect(await db('items').orderBy('id').limit(5).offset(1).select('id')).toEqual([{ id: 'b' }]);
+    const selects = prepared.filter((sql) => sql.startsWith('select'));
+    expect(selects).toEqual(['select * from `items` where `id` = ? limit 1', 'select `id` from `items` order by `id` asc limit 5 offset ?']);
   });
 
   it('reports changes and RETURNING rows of a kept statement', async () => {
@@ -90,5 +101,39 @@ describe('SQLite connections keep their prepared statements', () => {
     expect(await db('items').count({ c: '*' })).toEqual([{ c: 300 }]);
     await db('items').insert({ id: 'again', n: 0 }).onConflict('id').merge(['n']).returning(db.raw('id as c0') as never);
     expect(await db('items').where({ id: 'again' }).first()).toEqual({ id: 'again', n: 0 });
+  });
+});
+
+describe('withLiteralLimits', () => {
+  /** The SQL as it runs: every placeholder replaced by its binding, in order. */
+  const substituted = (sql: string, bindings: readonly unknown[]) => {
+    let i = 0;
+    return sql.replace(/\?/g, () => `<${JSON.stringify(bindings[i++])}>`).replace(/<(\d+)>/g, '$1');
+  };
+  const fragment = fc.constantFrom('select * from `t` where `a` = ?', ' and `b` in (?, ?)', ' limit ?', ' offset ?', ' union all select ?', ' order by `c`', ' LIMIT ?');
+  const binding = fc.oneof(fc.integer({ min: -3, max: 1_000_000 }), fc.string({ maxLength: 5 }), fc.constant(null), fc.double(), fc.constant(2 ** 60));
+
+  it('keeps what runs the same while no integer LIMIT stays bound', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { minLength: 1, maxLength: 8 }), fc.array(binding, { maxLength: 20 }), (fragments, pool) => {
+        const sql = fragments.join('');
+        const bindings = Array.from(sql.matchAll(/\?/g), (_, i) => pool[i % Math.max(pool.length, 1)] ?? i);
+        const out = withLiteralLimits(sql, bindings);
+        expect(substituted(out.sql, out.bindings)).toBe(substituted(sql, bindings));
+        // A LIMIT left bound is one whose value is not a non-negative integer.
+        const placeholders = Array.from(out.sql.matchAll(/(\blimit )?\?/gi));
+        placeholders.forEach((match, i) => {
+          const value = out.bindings[i];
+          if (match[1]) expect(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0).toBe(false);
+        });
+        expect(out.bindings.length).toBe((out.sql.match(/\?/g) ?? []).length);
+      }),
+    );
+  });
+
+  it('leaves SQL alone when its placeholders and bindings do not match, or it holds a string literal', () => {
+    expect(withLiteralLimits('select 1 limit ?', [])).toEqual({ sql: 'select 1 limit ?', bindings: [] });
+    expect(withLiteralLimits("select '?' limit ?", [1])).toEqual({ sql: "select '?' limit ?", bindings: [1] });
+    expect(withLiteralLimits('select ? limit ?', ['x', 1])).toEqual({ sql: 'select ? limit 1', bindings: ['x'] });
   });
 });
