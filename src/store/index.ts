@@ -9,15 +9,19 @@ import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
 import { placeOrderRepository } from './place-orders.js';
 import { notificationRepository, scheduleRepository } from './schedule.js';
+import { IMMEDIATE, statementBatch, type StatementBatch } from './statement-batch.js';
 import type { Database, Repositories } from './types.js';
 
-/** `lock` is the row lock of the transaction they are bound to (group-commit.ts); none outside one. */
-function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE): Repositories {
+/**
+ * `lock` is the row lock of the transaction they are bound to (group-commit.ts), none outside one;
+ * `batch` gathers the statements of a SQLite group's transactions (statement-batch.ts).
+ */
+function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch: StatementBatch = IMMEDIATE): Repositories {
   return {
-    merchants: merchantRepository(db, lock),
-    stores: storeRepository(db),
-    payments: paymentRepository(db, lock),
-    placeOrders: placeOrderRepository(db, lock),
+    merchants: merchantRepository(db, lock, batch),
+    stores: storeRepository(db, batch),
+    payments: paymentRepository(db, lock, batch),
+    placeOrders: placeOrderRepository(db, lock, batch),
     idempotency: idempotencyRepository(db, lock),
     schedule: scheduleRepository(db),
     notifications: notificationRepository(db),
@@ -31,13 +35,19 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = isPostgresUrl(options.url) ? knex : createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 });
   const audit = auditLog(knex, onAuditError);
-  const inTransaction = <T>(work: (bind: (lock: RowLock) => Repositories) => Promise<T>) => knex.transaction((trx) => work((lock) => repositories(trx, lock)));
+  // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
+  // grouped, and the statements of a group's transactions batched.
+  const postgres = isPostgresUrl(options.url);
+  const inTransaction = <T>(work: (bind: (lock: RowLock) => Repositories) => Promise<T>) =>
+    knex.transaction((trx) => {
+      const batch = postgres ? IMMEDIATE : statementBatch();
+      return work((lock) => repositories(trx, lock, batch));
+    });
   return {
     ...repositories(reader),
     knex,
     audit,
-    // Postgres runs transactions side by side; SQLite one at a time, so there they are grouped.
-    transaction: isPostgresUrl(options.url) ? (work) => inTransaction((bind) => work(bind(ALONE))) : groupCommit(inTransaction),
+    transaction: postgres ? (work) => inTransaction((bind) => work(bind(ALONE))) : groupCommit(inTransaction),
     async ready() {
       try {
         return await migrationsApplied(knex);

@@ -84,24 +84,64 @@ export function isUniqueViolation(error: unknown): boolean {
  * A query compiled to SQL once per dialect, for the hot lookups: knex compiles a builder anew on every
  * call (quoting each identifier of a wide join), which cost more than the database did. `build` runs
  * once with marker values in place of the arguments; each call then runs that SQL with its own values.
+ * An argument may be a list (for `whereIn`): the SQL is then compiled once per dialect and list length.
  */
-export function compiledQuery<Args extends string[]>(build: (db: Knex | Knex.Transaction, ...args: Args) => Knex.QueryBuilder) {
-  const compiled = new Map<string, { sql: string; bindings: readonly unknown[]; markers: string[] }>();
+export function compiledQuery<Args extends (string | readonly string[])[]>(build: (db: Knex | Knex.Transaction, ...args: Args) => Knex.QueryBuilder) {
+  const compiled = new Map<string, { sql: string; bindings: readonly unknown[]; markers: Map<string, [number, number]> }>();
   return async <Row>(db: Knex | Knex.Transaction, ...args: Args): Promise<Row[]> => {
     const dialect = db.client.config.client as string;
-    let query = compiled.get(dialect);
+    const shape = args.some((a) => typeof a !== 'string') ? `${dialect}:${args.map((a) => (typeof a === 'string' ? '' : a.length)).join(',')}` : dialect;
+    let query = compiled.get(shape);
     if (!query) {
       // Markers hold NUL, which both HTTP surfaces refuse in any input: no real value equals one.
-      const markers = args.map((_, i) => `\u0000argument ${i}\u0000`);
-      query = { ...build(db, ...(markers as Args)).toSQL(), markers };
-      compiled.set(dialect, query);
+      const markers = new Map<string, [number, number]>();
+      const marker = (i: number, j: number) => {
+        const text = `\u0000argument ${i}.${j}\u0000`;
+        markers.set(text, [i, j]);
+        return text;
+      };
+      const markedArgs = args.map((a, i) => (typeof a === 'string' ? marker(i, -1) : a.map((_, j) => marker(i, j))));
+      query = { ...build(db, ...(markedArgs as Args)).toSQL(), markers };
+      compiled.set(shape, query);
     }
     const { markers } = query;
     const values = query.bindings.map((value) => {
-      const index = markers.indexOf(value as string);
-      return index < 0 ? value : args[index];
+      const place = typeof value === 'string' ? markers.get(value) : undefined;
+      if (!place) return value;
+      const arg = args[place[0]]!;
+      return typeof arg === 'string' ? arg : arg[place[1]];
     });
     const result = await db.raw(query.sql, values as Knex.RawBinding[]);
     return isPostgres(db) ? (result as { rows: Row[] }).rows : (result as Row[]);
   };
 }
+
+/**
+ * A multi-row insert as `values (…), (…)`, with `on conflict (<column>) do nothing` and `returning` when
+ * asked. Knex writes SQLite's multi-row insert as `select … union all select …`, several times longer:
+ * past what a connection keeps prepared (sqlite-statements.ts). Every row has the first row's columns;
+ * the SQL is built once per table, columns, row count and options.
+ */
+export async function insertRows<Row extends object>(
+  db: Knex | Knex.Transaction,
+  table: string,
+  rows: readonly Row[],
+  options: { ignoreConflictOn?: keyof Row & string; returning?: keyof Row & string } = {},
+): Promise<Partial<Row>[]> {
+  const columns = Object.keys(rows[0]!);
+  const key = `${table}(${columns.join(',')})×${rows.length} ${options.ignoreConflictOn ?? ''} ${options.returning ?? ''}`;
+  let sql = insertSql.get(key);
+  if (sql === undefined) {
+    const quote = (name: string) => `"${name}"`;
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    sql =
+      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map(() => row).join(', ')}` +
+      (options.ignoreConflictOn ? ` on conflict (${quote(options.ignoreConflictOn)}) do nothing` : '') +
+      (options.returning ? ` returning ${quote(options.returning)}` : '');
+    insertSql.set(key, sql);
+  }
+  const bindings = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c] as Knex.RawBinding));
+  const result = await db.raw(sql, bindings);
+  return isPostgres(db) ? (result as { rows: Partial<Row>[] }).rows : ((result ?? []) as Partial<Row>[]);
+}
+const insertSql = new Map<string, string>();

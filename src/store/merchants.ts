@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Merchant, MerchantStore } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
 import { compiledQuery, isPostgres, isUniqueViolation } from './knex.js';
+import { distinct, rowsInKeyOrder, type StatementBatch } from './statement-batch.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
 export interface MerchantRow {
@@ -59,8 +60,13 @@ export function merchantFromRow(r: MerchantRow): Merchant {
   };
 }
 
-export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock): MerchantRepository {
-  const byId = (merchantId: string) => db<MerchantRow>('merchants').where({ merchant_id: merchantId }).first();
+export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): MerchantRepository {
+  /** `forUpdate` locks the row on Postgres; in a SQLite group the caller takes the row lock. */
+  const byId = (merchantId: string, forUpdate = false) =>
+    batch.run(forUpdate ? 'merchants.byIdForUpdate' : 'merchants.byId', merchantId, async (ids) => {
+      const query = db<MerchantRow>('merchants').whereIn('merchant_id', distinct(ids));
+      return rowsInKeyOrder(await (forUpdate && isPostgres(db) ? query.forUpdate() : query), 'merchant_id', ids);
+    });
   return {
     async insert(merchant, apiKeyHash) {
       try {
@@ -80,8 +86,7 @@ export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock): 
     },
     async findForUpdate(merchantId) {
       lock(`merchants:${merchantId}`);
-      const query = byId(merchantId);
-      const row = await (isPostgres(db) ? query.forUpdate() : query);
+      const row = await byId(merchantId, true);
       return row && merchantFromRow(row);
     },
     async findForAdmission(merchantId) {
@@ -129,11 +134,11 @@ export function merchantFromPrefixed(row: Record<string, unknown>, alias: string
   return merchantFromRow(Object.fromEntries(MERCHANT_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as MerchantRow);
 }
 
-const storeWithMerchant = compiledQuery((db, token: string) =>
-  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').where('s.entry_code_token', token).first(['s.*', ...merchantColumnsAs('m')]),
+const storesWithMerchant = compiledQuery((db, tokens: readonly string[]) =>
+  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').whereIn('s.entry_code_token', tokens).select(['s.*', ...merchantColumnsAs('m')]),
 );
 
-export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
+export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBatch): StoreRepository {
   return {
     async insert(s) {
       try {
@@ -153,11 +158,13 @@ export function storeRepository(db: Knex | Knex.Transaction): StoreRepository {
       }
     },
     async findById(storeId) {
-      const row = await db<StoreRow>('stores').where({ store_id: storeId }).first();
+      const row = await batch.run('stores.byId', storeId, async (ids) => rowsInKeyOrder(await db<StoreRow>('stores').whereIn('store_id', distinct(ids)), 'store_id', ids));
       return row && storeFromRow(row);
     },
     async findByEntryCodeTokenWithMerchant(token) {
-      const [row] = await storeWithMerchant<StoreRow & Record<string, unknown>>(db, token);
+      const row = await batch.run('stores.withMerchantByEntryCodeToken', token, async (tokens) =>
+        rowsInKeyOrder(await storesWithMerchant<StoreRow & Record<string, unknown>>(db, distinct(tokens)), 'entry_code_token', tokens),
+      );
       return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };
     },
   };

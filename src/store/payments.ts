@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
-import { compiledQuery, isPostgres } from './knex.js';
+import { compiledQuery, insertRows, isPostgres } from './knex.js';
+import { distinct, rowsInKeyOrder, type StatementBatch } from './statement-batch.js';
 import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
 
 const STORE_COLUMNS = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
@@ -98,16 +99,16 @@ function whereExpiredOrderCode(q: Knex.QueryBuilder, now: string): Knex.QueryBui
   return q.where('status', 'PENDING').andWhere('scenario', 'ORDER_CODE').andWhere('expires_at', '<=', now);
 }
 
-const paymentWithMerchantByCodeToken = (db: Knex | Knex.Transaction, token: string) =>
+const paymentsWithMerchantByCodeTokens = (db: Knex | Knex.Transaction, tokens: readonly string[]) =>
   db('payments as p')
     .join('stores as s', 's.store_id', 'p.store_id')
     .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
-    .where('p.code_token', token)
-    .first(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
-const paymentWithMerchant = compiledQuery(paymentWithMerchantByCodeToken);
-const paymentWithMerchantForUpdate = compiledQuery((db, token: string) => paymentWithMerchantByCodeToken(db, token).forUpdate('p'));
+    .whereIn('p.code_token', tokens)
+    .select(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
+const paymentsWithMerchant = compiledQuery(paymentsWithMerchantByCodeTokens);
+const paymentsWithMerchantForUpdate = compiledQuery((db, tokens: readonly string[]) => paymentsWithMerchantByCodeTokens(db, tokens).forUpdate('p'));
 
-export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): PaymentRepository {
+export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): PaymentRepository {
   const table = () => db<PaymentRow>('payments');
   const forUpdateIf = (q: Knex.QueryBuilder, lockRow: boolean): Promise<PaymentRow | undefined> => (lockRow ? q.forUpdate() : q) as never;
   /**
@@ -124,17 +125,22 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock): P
   }
   return {
     async insert(payment) {
-      await table().insert(toRow(payment));
+      await batch.run('payments.insert', toRow(payment), async (rows) => {
+        await insertRows(db, 'payments', rows);
+        return rows.map(() => undefined);
+      });
     },
     async findByRequestId(paymentRequestId, options) {
       const row = await lockedRead(options?.forUpdate, `payments:${paymentRequestId}`, (lockRow) => forUpdateIf(table().where({ payment_request_id: paymentRequestId }).first(), lockRow));
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {
-      const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, async (lockRow) => {
-        const [found] = await (lockRow ? paymentWithMerchantForUpdate : paymentWithMerchant)<PaymentRow & Record<string, unknown>>(db, token);
-        return found;
-      });
+      const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, (lockRow) =>
+        batch.run(lockRow ? 'payments.withMerchantByCodeTokenForUpdate' : 'payments.withMerchantByCodeToken', token, async (tokens) => {
+          const rows = await (lockRow ? paymentsWithMerchantForUpdate : paymentsWithMerchant)<PaymentRow & Record<string, unknown>>(db, distinct(tokens));
+          return rowsInKeyOrder(rows, 'code_token', tokens);
+        }),
+      );
       if (!row) return undefined;
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
       return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { RowLock } from './group-commit.js';
+import { insertRows } from './knex.js';
+import type { StatementBatch } from './statement-batch.js';
 import type { PlaceOrderRepository } from './types.js';
 
 interface PlaceOrderRow {
@@ -20,29 +22,33 @@ const amountFrom = (text: string) => {
   return { currency, value };
 };
 
-export function placeOrderRepository(db: Knex | Knex.Transaction, lock: RowLock): PlaceOrderRepository {
+/** Of rows inserted with ON CONFLICT DO NOTHING, which were: the first of each key among those returned. */
+function claimedInOrder(rows: readonly PlaceOrderRow[], inserted: readonly Partial<PlaceOrderRow>[]): boolean[] {
+  const unclaimed = new Set(inserted.map((row) => row.payment_id));
+  return rows.map((row) => unclaimed.delete(row.payment_id));
+}
+
+export function placeOrderRepository(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): PlaceOrderRepository {
   const table = () => db<PlaceOrderRow>('place_orders');
   return {
     async claim(r) {
       lock(`place_orders:${r.paymentId}`);
+      const row: PlaceOrderRow = {
+        payment_id: r.paymentId,
+        request_payment_request_id: r.requestPaymentRequestId,
+        payment_amount: amountText(r.paymentAmount),
+        settlement_amount: amountText(r.settlementAmount),
+        code_value: r.codeValue,
+        payment_request_id: r.paymentRequestId,
+        response_body: JSON.stringify(r.responseBody),
+        result_code: r.resultCode,
+        created_at: r.createdAt,
+      };
       // ON CONFLICT DO NOTHING: on Postgres a concurrent duplicate blocks here until the first
       // transaction commits, then inserts nothing; SQLite runs one transaction at a time.
-      const inserted = await table()
-        .insert({
-          payment_id: r.paymentId,
-          request_payment_request_id: r.requestPaymentRequestId,
-          payment_amount: amountText(r.paymentAmount),
-          settlement_amount: amountText(r.settlementAmount),
-          code_value: r.codeValue,
-          payment_request_id: r.paymentRequestId,
-          response_body: JSON.stringify(r.responseBody),
-          result_code: r.resultCode,
-          created_at: r.createdAt,
-        })
-        .onConflict('payment_id')
-        .ignore()
-        .returning('payment_id');
-      return inserted.length === 1;
+      return batch.run('placeOrders.claim', row, async (rows) =>
+        claimedInOrder(rows, await insertRows(db, 'place_orders', rows, { ignoreConflictOn: 'payment_id', returning: 'payment_id' })),
+      );
     },
     async find(paymentId) {
       lock(`place_orders:${paymentId}`);

@@ -1,6 +1,7 @@
 /**
- * compiledQuery (src/store/knex.ts): the SQL is compiled once, and every call runs it with its own
- * values in the places of its arguments, on both databases.
+ * compiledQuery (src/store/knex.ts): the SQL is compiled once (once per list length for a list
+ * argument), and every call runs it with its own values in the places of its arguments; insertRows
+ * writes several rows in one statement. On both databases.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { compiledQuery, createKnex } from '../../src/store/knex.js';
+import { compiledQuery, createKnex, insertRows } from '../../src/store/knex.js';
 import { describeEachDatabase } from '../support/gateway.js';
 
 describeEachDatabase('compiledQuery', (kind) => {
@@ -19,6 +20,11 @@ describeEachDatabase('compiledQuery', (kind) => {
   const itemsOf = compiledQuery((q, owner: string, colour: string) => {
     builds++;
     return q('items').where('owner', owner).andWhere('colour', colour).orderBy('id').limit(2).select('id');
+  });
+  let listBuilds = 0;
+  const itemsIn = compiledQuery((q, ids: readonly string[], colour: string) => {
+    listBuilds++;
+    return q('items').whereIn('id', ids).andWhere('colour', colour).orderBy('id').select('id');
   });
 
   beforeAll(async () => {
@@ -50,6 +56,27 @@ describeEachDatabase('compiledQuery', (kind) => {
     expect(await itemsOf<{ id: string }>(db, 'bob', 'red')).toEqual([{ id: 'b1' }]);
     expect(await itemsOf<{ id: string }>(db, 'red', 'bob')).toEqual([]); // order of the arguments matters
     expect(await itemsOf<{ id: string }>(db, "ann' OR '1'='1", 'red')).toEqual([]); // values are bound, never spliced
+  });
+
+  it('takes a list argument: each call its own values, the SQL built once per list length', async () => {
+    expect(await itemsIn<{ id: string }>(db, ['a1', 'a4', 'b1'], 'red')).toEqual([{ id: 'a1' }, { id: 'b1' }]);
+    expect(await itemsIn<{ id: string }>(db, ['a2', 'a3', 'zz'], 'red')).toEqual([{ id: 'a2' }, { id: 'a3' }]);
+    expect(await itemsIn<{ id: string }>(db, ['a4'], 'blue')).toEqual([{ id: 'a4' }]);
+    expect(await itemsIn<{ id: string }>(db, ['a4'], 'red')).toEqual([]);
+    expect(listBuilds).toBe(2);
+  });
+
+  it('inserts several rows in one statement, skipping and reporting those whose key is taken', async () => {
+    const rows = [
+      { id: 'n1', owner: 'cy', colour: 'red' },
+      { id: 'a1', owner: 'cy', colour: 'red' },
+      { id: 'n2', owner: 'cy', colour: 'red' },
+    ];
+    const inserted = await insertRows(db, 'items', rows, { ignoreConflictOn: 'id', returning: 'id' });
+    expect(inserted.map((r) => r.id).sort()).toEqual(['n1', 'n2']);
+    expect(await db('items').where('owner', 'cy').orderBy('id').pluck('id')).toEqual(['n1', 'n2']);
+    await expect(insertRows(db, 'items', [{ id: 'n3', owner: 'cy', colour: 'red' }, rows[0]!])).rejects.toThrow();
+    expect(await db('items').where('id', 'n3').first()).toBeUndefined(); // one statement: all or nothing
   });
 
   it('builds the SQL once, inside a transaction too', async () => {

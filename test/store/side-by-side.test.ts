@@ -1,21 +1,30 @@
 /**
  * The transactions that SQLite may run side by side (placeOrder, order codes) against the real store:
  * when two of one group reach for the same row, each still gets what running one after the other
- * would have given. The HTTP concurrency tests cannot make two calls share a group reliably; here a
- * transaction holds the writer while the others queue, so they do. SQLite only: Postgres runs
- * transactions side by side and locks rows itself (test/http/concurrency.test.ts covers both).
+ * would have given; the same statements of a group's transactions go to SQLite as one
+ * (statement-batch.ts), and a batched statement that fails still leaves each its own outcome. The HTTP
+ * concurrency tests cannot make two calls share a group reliably; here a transaction holds the writer
+ * while the others queue, so they do. SQLite only: Postgres runs transactions side by side and locks
+ * rows itself (test/http/concurrency.test.ts covers both).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { codeValue } from '../../src/domain/codes.js';
 import { idempotent } from '../../src/domain/idempotency.js';
+import { merchantService } from '../../src/domain/merchants.js';
+import { newPayment } from '../../src/domain/orders.js';
+import { pushPaymentService } from '../../src/domain/push-payments.js';
 import { openDatabase } from '../../src/store/index.js';
 import type { Database, Repositories } from '../../src/store/types.js';
 
+const CODE_BASE_URL = 'https://qr.acqp.test';
+
 describe('side-by-side transactions on the SQLite store', () => {
   let dir: string;
-  let db: Database;
+  let db: Database & { knex: Knex };
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'acqp-side-'));
@@ -50,5 +59,80 @@ describe('side-by-side transactions on the SQLite store', () => {
     const [first, second] = await asOneGroup(() => [create(), create()]);
     expect(first).toEqual({ value: { order: 'ord_1' }, replayed: false });
     expect(second).toEqual({ value: { order: 'ord_1' }, replayed: true });
+  });
+});
+
+describe('statements of one SQLite group sent as one', () => {
+  let dir: string;
+  let db: Database & { knex: Knex };
+  let statements: string[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'acqp-batch-'));
+    db = await openDatabase({ url: `sqlite:${join(dir, 'db.sqlite')}` });
+    statements = [];
+    db.knex.on('query', (q: { sql: string }) => statements.push(q.sql));
+  });
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function asOneGroup<T>(send: () => Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const held = db.transaction(() => released);
+    const sent = send();
+    statements.length = 0;
+    release();
+    await held;
+    return Promise.allSettled(sent);
+  }
+
+  async function merchantWithStore() {
+    const merchants = merchantService(db, () => new Date());
+    const { merchant } = await merchants.onboard({ referenceMerchantId: 'M-1', merchantName: 'Tea House', merchantMCC: '5812', merchantAddress: { region: 'JP', city: 'Tokyo' }, settlementCurrency: 'JPY' });
+    const store = await merchants.addStore(merchant, { referenceStoreId: 'S-1', storeName: 'Ginza', storeMCC: '5812', address: { region: 'JP', city: 'Tokyo' } });
+    return { merchant, store };
+  }
+
+  it('five placeOrders on an entry code: one read, one claim and one insert for all, each with its own answer', async () => {
+    const { store } = await merchantWithStore();
+    const push = pushPaymentService(db, { codeBaseUrl: CODE_BASE_URL, settlementQuoteToleranceMinorUnits: 0n }, () => new Date());
+    const entryCode = codeValue(CODE_BASE_URL, 'ENTRY_CODE', store.entryCodeToken);
+    const amount = (i: number) => ({ currency: 'JPY', value: String(100 + i) });
+    const settled = await asOneGroup(() =>
+      Array.from({ length: 5 }, (_, i) => push.placeOrder({ codeValue: entryCode, paymentId: `pay-${i}`, pspId: 'PSP', paymentAmount: amount(i), settlementAmount: amount(i) })),
+    );
+    const answers = settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason));
+    expect(answers.map((a) => a.result.resultCode)).toEqual(Array(5).fill('SUCCESS'));
+    expect(new Set(answers.map((a) => a.paymentRequestId)).size).toBe(5);
+    expect(statements.filter((sql) => /^select .* from `stores`/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => sql.startsWith('insert into "place_orders"'))).toHaveLength(1);
+    expect(statements.filter((sql) => sql.startsWith('insert into "payments"'))).toHaveLength(1);
+    const stored = await db.knex('payments').orderBy('amount_value').select('payment_id', 'amount_value', 'payment_request_id');
+    expect(stored.map((p: { payment_id: string; amount_value: string }) => [p.payment_id, p.amount_value])).toEqual(
+      Array.from({ length: 5 }, (_, i) => [`pay-${i}`, String(100 + i)]),
+    );
+    answers.forEach((a, i) => expect(stored[i].payment_request_id).toBe(a.paymentRequestId));
+  });
+
+  it('a batched insert failing for one transaction: the others are stored, that one alone fails', async () => {
+    const { merchant, store } = await merchantWithStore();
+    const payment = (paymentRequestId: string) =>
+      newPayment(
+        { paymentRequestId, merchantId: merchant.merchantId, storeId: store.storeId, scenario: 'ORDER_CODE', status: 'PENDING', amount: { currency: 'JPY', value: '100' }, settlementCurrency: 'JPY', referenceOrderId: paymentRequestId, orderDescription: null, terminalId: null, codeToken: null, expiresAt: null },
+        new Date(),
+      );
+    await db.transaction((tx) => tx.payments.insert(payment('pr_taken')));
+    const insert = (id: string) => db.transaction((tx) => tx.payments.insert(payment(id)).then(() => id), { sideBySide: true });
+    const settled = await asOneGroup(() => [insert('pr_a'), insert('pr_taken'), insert('pr_b')]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(statements.filter((sql) => sql.startsWith('insert into "payments"')).length).toBeGreaterThan(1); // the batch, then each alone
+    expect((await db.knex('payments').orderBy('payment_request_id').select('payment_request_id')).map((r: { payment_request_id: string }) => r.payment_request_id)).toEqual([
+      'pr_a',
+      'pr_b',
+      'pr_taken',
+    ]);
   });
 });
