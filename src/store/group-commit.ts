@@ -5,7 +5,8 @@
  * paid BEGIN, COMMIT and the hand-over of the connection, and every one of those steps waits for a
  * turn of a busy event loop. Here the transactions that queue up while one runs are run together in
  * the next SQLite transaction, and each caller gets its own result once that transaction commits.
- * Nothing is answered before it is committed.
+ * Nothing is answered before it is committed. While groups keep coming, one group's COMMIT and the
+ * next one's BEGIN are a single call to the database (WriterTransaction's `commitAndBegin`).
  *
  * Inside a group, transactions run one after another in arrival order, each seeing the writes of
  * those before it — except consecutive ones marked `sideBySide`, which run at the same time. Their
@@ -54,15 +55,29 @@ interface Queued<R> {
 const MAX_GROUP = 64;
 
 /**
- * `transaction` runs one database transaction and gives `work` the means to bind the repositories to
- * it with a row lock; returns the same contract, grouped.
+ * Runs one database transaction on the writer. `work` gets the means to bind the repositories to it
+ * with a row lock, and `commitAndBegin`, which commits what was done so far and begins the next
+ * transaction on the same connection, in one call.
  */
-export function groupCommit<R>(
-  transaction: <T>(work: (bind: (lock: RowLock) => R) => Promise<T>) => Promise<T>,
-): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) => Promise<T> {
+export type WriterTransaction<R> = <T>(work: (bind: (lock: RowLock) => R, commitAndBegin: () => Promise<void>) => Promise<T>) => Promise<T>;
+
+/**
+ * How long one database transaction goes on carrying group after group: then it ends, and the
+ * writer connection is free for a moment for what waits for it outside the groups (the audit log).
+ */
+const MAX_RUN_MS = 50;
+
+/** Returns the contract of Database.transaction, grouped, over `transaction`. */
+export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) => Promise<T> {
   let queue: Queued<R>[] = [];
   let draining = false;
 
+  const take = (): Queued<R>[] => {
+    const group = queue.slice(0, MAX_GROUP);
+    queue = queue.slice(group.length);
+    return group;
+  };
+  const settle = (group: Queued<R>[], results: unknown[]) => group.forEach((item, i) => item.resolve(results[i]));
   const runAlone = (item: Queued<R>) => transaction((bind) => item.work(bind(ALONE))).then(item.resolve, item.reject);
 
   async function oneAfterAnother(group: Queued<R>[], bind: (lock: RowLock) => R): Promise<unknown[]> {
@@ -98,21 +113,44 @@ export function groupCommit<R>(
     return out;
   }
 
+  /** A group that failed: each of its transactions gets its own outcome, in a transaction of its own. */
+  async function recover(group: Queued<R>[], error: unknown): Promise<void> {
+    if (group.length === 1) return group[0]!.reject(error);
+    if (error instanceof RowConflict) {
+      const results = await transaction((bind) => oneAfterAnother(group, bind)).catch(() => undefined);
+      if (results) return settle(group, results);
+    }
+    for (const item of group) await runAlone(item);
+  }
+
   async function drain(): Promise<void> {
     draining = true;
     try {
       while (queue.length > 0) {
-        const group = queue.slice(0, MAX_GROUP);
-        queue = queue.slice(group.length);
-        if (group.length === 1) {
-          await runAlone(group[0]!);
-          continue;
-        }
-        const results = await transaction((bind) => sideBySide(group, bind)).catch((error: unknown) =>
-          error instanceof RowConflict ? transaction((bind) => oneAfterAnother(group, bind)).catch(() => undefined) : undefined,
+        // Group after group in one database transaction: `commitAndBegin` between two groups, the
+        // transaction's own COMMIT after the last one (when none is waiting, or MAX_RUN_MS is over).
+        let uncommitted: Queued<R>[] | undefined;
+        let failure: unknown;
+        await transaction(async (bind, commitAndBegin) => {
+          const ends = Date.now() + MAX_RUN_MS;
+          try {
+            for (;;) {
+              const group = (uncommitted = take());
+              const results = await sideBySide(group, bind);
+              if (queue.length === 0 || Date.now() >= ends) return results;
+              await commitAndBegin();
+              uncommitted = undefined;
+              settle(group, results);
+            }
+          } catch (error) {
+            failure = error;
+            throw error; // rolls back the uncommitted group only: those before it are committed
+          }
+        }).then(
+          (results) => settle(uncommitted!, results),
+          // Nothing was taken when the transaction could not even begin: the next group gets the error.
+          (error: unknown) => recover(uncommitted ?? take(), failure ?? error),
         );
-        if (results) group.forEach((item, i) => item.resolve(results[i]));
-        else for (const item of group) await runAlone(item);
       }
     } finally {
       draining = false;

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
 import { ALONE, groupCommit, type RowLock } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
-import { createKnex, isPostgresUrl, type DatabaseOptions } from './knex.js';
+import { createKnex, isPostgresUrl, sqliteWriterTransaction, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
 import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
@@ -37,17 +37,17 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   const audit = auditLog(knex, onAuditError);
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
-  const postgres = isPostgresUrl(options.url);
-  const inTransaction = <T>(work: (bind: (lock: RowLock) => Repositories) => Promise<T>) =>
-    knex.transaction((trx) => {
-      const batch = postgres ? IMMEDIATE : statementBatch();
-      return work((lock) => repositories(trx, lock, batch));
-    });
+  const grouped = groupCommit<Repositories>((work) =>
+    sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
+      const batch = statementBatch();
+      return work((lock) => repositories(trx, lock, batch), commitAndBegin);
+    }),
+  );
   return {
     ...repositories(reader),
     knex,
     audit,
-    transaction: postgres ? (work) => inTransaction((bind) => work(bind(ALONE))) : groupCommit(inTransaction),
+    transaction: isPostgresUrl(options.url) ? (work) => knex.transaction((trx) => work(repositories(trx))) : grouped,
     async ready() {
       try {
         return await migrationsApplied(knex);

@@ -70,6 +70,21 @@ export function createKnex(options: DatabaseOptions): Knex {
   });
 }
 
+/**
+ * A transaction on SQLite's writer connection that may go on past a commit: `commitAndBegin` commits
+ * what was done so far and begins the next transaction in one call (`COMMIT; BEGIN`, one trip to the
+ * connection's thread instead of two). Knex is not told: for it, the transaction it began is still
+ * the one it ends. A deferred BEGIN right after a COMMIT has nothing to fail on, so a failure of the
+ * call is the COMMIT's: the transaction is still open, and is rolled back when `work` throws.
+ */
+export function sqliteWriterTransaction<T>(knex: Knex, work: (trx: Knex.Transaction, commitAndBegin: () => Promise<void>) => Promise<T>): Promise<T> {
+  return knex.transaction(async (trx) => {
+    const connection = (await trx.client.acquireConnection()) as SqliteConnection;
+    const commitAndBegin = () => new Promise<void>((resolve, reject) => connection.exec('COMMIT; BEGIN', (error) => (error ? reject(error) : resolve())));
+    return work(trx, commitAndBegin);
+  });
+}
+
 export function isPostgres(db: Knex | Knex.Transaction): boolean {
   return db.client.config.client === 'pg';
 }

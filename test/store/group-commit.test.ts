@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { groupCommit, type RowLock, type TransactionOptions } from '../../src/store/group-commit.js';
-import { createKnex } from '../../src/store/knex.js';
+import { createKnex, sqliteWriterTransaction } from '../../src/store/knex.js';
 
 describe('group commit on SQLite', () => {
   let dir: string;
   let db: Knex;
-  let begins: number;
+  /** SQLite transactions committed: by knex's COMMIT, or by `COMMIT; BEGIN` between two groups. */
+  let commits: number;
   /** What a grouped transaction gets: the knex transaction, and its row lock. */
   type Tx = { trx: Knex.Transaction; lock: RowLock };
   let transaction: <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => Promise<T>;
@@ -26,11 +27,18 @@ describe('group commit on SQLite', () => {
       t.string('id').primary();
       t.integer('n').notNullable();
     });
-    begins = 0;
+    commits = 0;
     db.on('query', (q: { sql: string }) => {
-      if (/^BEGIN/i.test(q.sql)) begins++;
+      if (/^COMMIT/i.test(q.sql)) commits++;
     });
-    transaction = groupCommit<Tx>((work) => db.transaction((trx) => work((lock) => ({ trx, lock }))));
+    transaction = groupCommit<Tx>((work) =>
+      sqliteWriterTransaction(db, (trx, commitAndBegin) =>
+        work(
+          (lock) => ({ trx, lock }),
+          () => commitAndBegin().then(() => void commits++),
+        ),
+      ),
+    );
   });
 
   afterEach(async () => {
@@ -45,8 +53,8 @@ describe('group commit on SQLite', () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => transaction(insert(`t${i}`, i))));
     expect(results).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
     expect(await ids()).toHaveLength(10);
-    // The first starts alone at once; the nine that arrived meanwhile share the next transaction.
-    expect(begins).toBe(2);
+    // All ten arrive while the transaction begins: they share it.
+    expect(commits).toBe(1);
   });
 
   it('runs them in arrival order: each sees the writes of those before it', async () => {
@@ -61,6 +69,60 @@ describe('group commit on SQLite', () => {
       ),
     );
     expect(reads).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  /** A transaction that waits for `release` before inserting `id`: what is sent meanwhile queues behind it. */
+  function held(id: string): { result: Promise<string>; release: () => void } {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    return { result: transaction(async (tx) => (await released, insert(id, 0)(tx))), release };
+  }
+
+  it('groups that keep coming share one SQLite transaction, committed between groups by one call', async () => {
+    let begins = 0;
+    db.on('query', (q: { sql: string }) => void (/^BEGIN/i.test(q.sql) && begins++));
+    const first = held('first');
+    await new Promise((r) => setTimeout(r, 20)); // `first` is running: the next ones queue
+    const next = ['a', 'b', 'c'].map((id) => transaction(insert(id, 1)));
+    first.release();
+    expect(await Promise.all([first.result, ...next])).toEqual(['first', 'a', 'b', 'c']);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'first']);
+    expect({ begins, commits }).toEqual({ begins: 1, commits: 2 }); // knex's BEGIN; `COMMIT; BEGIN`, knex's COMMIT
+  });
+
+  it('a group failing after another committed in the same SQLite transaction leaves the first committed', async () => {
+    const first = held('first');
+    await new Promise((r) => setTimeout(r, 20));
+    const next = [transaction(insert('a', 1)), transaction(insert('first', 2)), transaction(insert('b', 3))];
+    first.release();
+    const outcomes = await Promise.allSettled([first.result, ...next]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await db('items').orderBy('id').select('id', 'n')).toEqual([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 3 },
+      { id: 'first', n: 0 },
+    ]);
+  });
+
+  it('a commit between two groups that fails: that group is run again, each alone, and nothing is written twice', async () => {
+    let failNext = true;
+    const flaky = groupCommit<Tx>((work) =>
+      sqliteWriterTransaction(db, (trx, commitAndBegin) =>
+        work(
+          (lock) => ({ trx, lock }),
+          () => (failNext ? ((failNext = false), Promise.reject(new Error('disk I/O error'))) : commitAndBegin()),
+        ),
+      ),
+    );
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const group = [flaky(async (tx) => (await released, insert('first', 0)(tx))), flaky(insert('a', 1))];
+    await new Promise((r) => setTimeout(r, 20)); // that group is running: the next ones queue
+    const next = ['b', 'c'].map((id) => flaky(insert(id, 1)));
+    release();
+    expect(await Promise.all([...group, ...next])).toEqual(['first', 'a', 'b', 'c']);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'first']);
+    expect(failNext).toBe(false);
   });
 
   it('a transaction that throws gets its error and leaves nothing; the others of its group commit', async () => {
@@ -120,7 +182,7 @@ describe('group commit on SQLite', () => {
       expect(log.slice(0, 4)).toEqual(['start a', 'start b', 'start c', 'start d']);
       expect(values(outcomes)).toEqual([1, 1, 1, 1]);
       expect(await ids()).toEqual(['a', 'b', 'c', 'd', 'seed']);
-      expect(begins).toBe(2);
+      expect(commits).toBe(1); // the held transaction and the four: one group
     });
 
     it('runs them again one after another when two lock the same row: each sees the writes before it', async () => {
