@@ -282,7 +282,9 @@ export function userPresentedService(db: Database, alipayplus: AlipayplusPort, s
           await tx.payments.update({ ...payment, ...settled, updatedAt: now.toISOString() });
         }
         await tx.notifications.insert({ ...record, applied: true, flag: null });
-      });
+        // It reads locked the rows it may write (the payment, its schedule); notifications are only
+        // added: SQLite may run notifications side by side.
+      }, { sideBySide: true });
     },
   };
 }

@@ -23,8 +23,8 @@ function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch:
     payments: paymentRepository(db, lock, batch),
     placeOrders: placeOrderRepository(db, lock, batch),
     idempotency: idempotencyRepository(db, lock),
-    schedule: scheduleRepository(db),
-    notifications: notificationRepository(db),
+    schedule: scheduleRepository(db, lock),
+    notifications: notificationRepository(db, batch),
   };
 }
 

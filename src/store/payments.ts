@@ -131,7 +131,12 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, ba
       });
     },
     async findByRequestId(paymentRequestId, options) {
-      const row = await lockedRead(options?.forUpdate, `payments:${paymentRequestId}`, (lockRow) => forUpdateIf(table().where({ payment_request_id: paymentRequestId }).first(), lockRow));
+      const row = await lockedRead(options?.forUpdate, `payments:${paymentRequestId}`, (lockRow) =>
+        batch.run(lockRow ? 'payments.byRequestIdForUpdate' : 'payments.byRequestId', paymentRequestId, async (ids) => {
+          const query = table().whereIn('payment_request_id', distinct(ids));
+          return rowsInKeyOrder<PaymentRow>(await (lockRow ? query.forUpdate() : query), 'payment_request_id', ids);
+        }),
+      );
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
-import { isPostgres } from './knex.js';
+import type { RowLock } from './group-commit.js';
+import { insertRows, isPostgres } from './knex.js';
+import type { StatementBatch } from './statement-batch.js';
 import type { NotificationRepository, ScheduleRecord, ScheduleRepository } from './types.js';
 
 interface ScheduleRow {
@@ -41,13 +43,14 @@ const fromRow = (r: ScheduleRow): ScheduleRecord => ({
   updatedAt: r.updated_at,
 });
 
-export function scheduleRepository(db: Knex | Knex.Transaction): ScheduleRepository {
+export function scheduleRepository(db: Knex | Knex.Transaction, lock: RowLock): ScheduleRepository {
   const table = () => db<ScheduleRow>('payment_schedule');
   return {
     async insert(record) {
       await table().insert(toRow(record));
     },
     async find(paymentRequestId, options) {
+      if (options?.forUpdate) lock(`payment_schedule:${paymentRequestId}`);
       const query = table().where({ payment_request_id: paymentRequestId }).first();
       const row = await (options?.forUpdate && isPostgres(db) ? query.forUpdate() : query);
       return row && fromRow(row);
@@ -87,10 +90,10 @@ export function scheduleRepository(db: Knex | Knex.Transaction): ScheduleReposit
   };
 }
 
-export function notificationRepository(db: Knex | Knex.Transaction): NotificationRepository {
+export function notificationRepository(db: Knex | Knex.Transaction, batch: StatementBatch): NotificationRepository {
   return {
     async insert(r) {
-      await db('notifications').insert({
+      const row = {
         payment_request_id: r.paymentRequestId,
         payment_id: r.paymentId,
         result_status: r.resultStatus,
@@ -99,6 +102,10 @@ export function notificationRepository(db: Knex | Knex.Transaction): Notificatio
         applied: r.applied,
         flag: r.flag,
         created_at: r.createdAt,
+      };
+      await batch.run('notifications.insert', row, async (rows) => {
+        await insertRows(db, 'notifications', rows);
+        return rows.map(() => undefined);
       });
     },
     async listFor(paymentRequestId) {

@@ -167,6 +167,7 @@ export interface ScheduleRecord {
 
 export interface ScheduleRepository {
   insert(record: ScheduleRecord): Promise<void>;
+  /** `forUpdate` locks the row until the transaction ends (Postgres: FOR UPDATE; SQLite: the group's row lock). */
   find(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<ScheduleRecord | undefined>;
   update(record: ScheduleRecord): Promise<void>;
   /**

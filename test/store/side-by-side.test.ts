@@ -16,7 +16,11 @@ import { codeValue } from '../../src/domain/codes.js';
 import { idempotent } from '../../src/domain/idempotency.js';
 import { merchantService } from '../../src/domain/merchants.js';
 import { newPayment } from '../../src/domain/orders.js';
+import { orderService } from '../../src/domain/orders.js';
 import { pushPaymentService } from '../../src/domain/push-payments.js';
+import { parseDirectIntegrations } from '../../src/domain/routing.js';
+import { DEFAULT_SCHEDULE } from '../../src/domain/user-presented.js';
+import { userPresentedService } from '../../src/domain/user-presented-payments.js';
 import { openDatabase } from '../../src/store/index.js';
 import type { Database, Repositories } from '../../src/store/types.js';
 
@@ -115,6 +119,40 @@ describe('statements of one SQLite group sent as one', () => {
       Array.from({ length: 5 }, (_, i) => [`pay-${i}`, String(100 + i)]),
     );
     answers.forEach((a, i) => expect(stored[i].payment_request_id).toBe(a.paymentRequestId));
+  });
+
+  it('notifyPayment side by side: one read and one insert for several; two for one payment run one after the other', async () => {
+    const { merchant, store } = await merchantWithStore();
+    const orders = orderService(db, { codeBaseUrl: CODE_BASE_URL, defaultOrderCodeTtlSeconds: 120 }, () => new Date());
+    const order = (i: number) => orders.createOrder(merchant, { storeId: store.storeId, referenceOrderId: `ORD-${i}`, orderDescription: 'Tea', amount: { currency: 'JPY', value: '500' } });
+    // notify calls neither Alipay+ nor the schedule for an order paid through the pull flow.
+    const userPresented = userPresentedService(db, undefined as never, { schedule: DEFAULT_SCHEDULE, direct: parseDirectIntegrations(undefined), paymentNotifyUrl: undefined }, () => new Date());
+    const notify = (paymentRequestId: string, paymentId: string) =>
+      userPresented.notify({ paymentRequestId, paymentId, paymentResult: { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success' }, paymentAmount: { currency: 'JPY', value: '500' } });
+    const notificationsOf = async (paymentRequestId: string) => (await db.notifications.listFor(paymentRequestId)).map((n) => [n.paymentId, n.applied, n.flag]);
+
+    const paid = await order(1);
+    await notify(paid.paymentRequestId, 'pay-1');
+    const settled = await asOneGroup(() => [notify(paid.paymentRequestId, 'pay-1'), notify('pr_unknown_a', 'pay-a'), notify('pr_unknown_b', 'pay-b')]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(statements.filter((sql) => /^select \* from `payments`/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => sql.startsWith('insert into "notifications"'))).toHaveLength(1);
+    expect(await notificationsOf(paid.paymentRequestId)).toEqual([
+      ['pay-1', true, null],
+      ['pay-1', false, null],
+    ]);
+    expect(await notificationsOf('pr_unknown_b')).toEqual([['pay-b', false, 'UNKNOWN_PAYMENT']]);
+
+    const pending = await order(2);
+    const twice = await asOneGroup(() => [notify(pending.paymentRequestId, 'pay-2a'), notify(pending.paymentRequestId, 'pay-2b')]);
+    expect(twice.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
+    // The second saw the first's write: recorded as a harmless duplicate, not applied again.
+    expect(await notificationsOf(pending.paymentRequestId)).toEqual([
+      ['pay-2a', true, null],
+      ['pay-2b', false, null],
+    ]);
+    const settledOrder = await orders.getPayment(merchant, pending.paymentRequestId);
+    expect([settledOrder.status, settledOrder.paymentId]).toEqual(['SUCCEEDED', 'pay-2a']);
   });
 
   it('a batched insert failing for one transaction: the others are stored, that one alone fails', async () => {
