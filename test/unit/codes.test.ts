@@ -18,6 +18,13 @@ describe('order and entry codes', () => {
     for (const token of tokens) expect(Buffer.from(token, 'base64url')).toHaveLength(16);
   });
 
+  it('paymentRequestIds carry 80 random bits each, never repeated across refills of the random pool', () => {
+    const now = new Date('2026-12-02T00:00:00Z');
+    const ids = Array.from({ length: 2_000 }, () => newPaymentRequestId(now)); // 20 kB of randomness: several 4 kB refills
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^pr_[0-9a-f]{12}_[0-9a-f]{20}$/);
+  });
+
   it.each([
     ['another domain', 'https://evil.example.com/o/AAAAAAAAAAAAAAAAAAAAAA'],
     ['a prefix of the base', 'https://pay.example.co/o/AAAAAAAAAAAAAAAAAAAAAA'],
