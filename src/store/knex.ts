@@ -20,6 +20,11 @@ export interface DatabaseOptions {
   acquireTimeoutMs?: number | undefined;
   /** SQLite only: open a pool of this many connections for reads outside transactions (default: the one writer). */
   sqliteReaders?: number | undefined;
+  /**
+   * SQLite only: false stops a commit from checkpointing the WAL into the database file when the WAL
+   * passes 1,000 pages (SQLite's default); something else must then checkpoint (store/index.ts).
+   */
+  sqliteAutocheckpoint?: boolean | undefined;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -62,8 +67,10 @@ export function createKnex(options: DatabaseOptions): Knex {
       max: options.sqliteReaders ?? 1,
       afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
         keepPreparedStatements(conn);
-        conn.exec(`PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=${options.busyTimeoutMs ?? 5000}; PRAGMA synchronous=NORMAL;`, (err) =>
-          done(err, conn),
+        const autocheckpoint = options.sqliteAutocheckpoint === false ? 0 : 1000;
+        conn.exec(
+          `PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=${options.busyTimeoutMs ?? 5000}; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=${autocheckpoint};`,
+          (err) => done(err, conn),
         );
       },
     },
