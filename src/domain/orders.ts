@@ -40,8 +40,9 @@ export async function admitPayment(tx: Repositories, merchantOrId: string | Merc
 /** A new payment record with nothing known from Alipay+ yet. */
 export function newPayment(fields: Pick<Payment, 'paymentRequestId' | 'merchantId' | 'storeId' | 'scenario' | 'status' | 'amount' | 'settlementCurrency' | 'referenceOrderId' | 'orderDescription' | 'terminalId' | 'codeToken' | 'expiresAt'>, now: Date): Payment {
   const createdAt = now.toISOString();
+  // `fields` spread last: properties added after a spread made V8 build a ~3 KB object (~300 bytes
+  // this way); none of them is in `fields`.
   return {
-    ...fields,
     paymentId: null,
     pspId: null,
     customerId: null,
@@ -52,6 +53,7 @@ export function newPayment(fields: Pick<Payment, 'paymentRequestId' | 'merchantI
     failureMessage: null,
     createdAt,
     updatedAt: createdAt,
+    ...fields,
   };
 }
 

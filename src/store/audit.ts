@@ -1,5 +1,21 @@
-import type { Knex } from 'knex';
 import type { AuditEntry, AuditLog } from './types.js';
+
+/** A row of the audit_messages table. */
+export interface AuditRow {
+  direction: AuditEntry['direction'];
+  api: string;
+  payment_request_id: string | null;
+  payment_id: string | null;
+  request_headers: string;
+  request_body: string;
+  http_status: number | null;
+  response_headers: string;
+  response_body: string | null;
+  result_status: string | null;
+  result_code: string | null;
+  latency_ms: number;
+  created_at: string;
+}
 
 const BATCH = 200;
 const MAX_QUEUED = 10_000;
@@ -8,13 +24,14 @@ const MAX_QUEUED = 10_000;
  * Audit trail of every Alipay+ message in and out. Entries are queued and written in batches shortly
  * after the response, so the audit never serialises the request path; `flush` runs at shutdown.
  * If the database is down, entries wait in memory (bounded) and are written when it is back.
+ * `insert` writes one batch of rows (store/index.ts: one multi-row insert).
  */
-export function auditLog(db: Knex, onError: (error: unknown) => void, delayMs = 100): AuditLog {
+export function auditLog(insert: (rows: AuditRow[]) => Promise<unknown>, onError: (error: unknown) => void, delayMs = 100): AuditLog {
   let queue: AuditEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
 
-  const toRow = (e: AuditEntry) => ({
+  const toRow = (e: AuditEntry): AuditRow => ({
     direction: e.direction,
     api: e.api,
     payment_request_id: e.paymentRequestId ?? null,
@@ -40,7 +57,7 @@ export function auditLog(db: Knex, onError: (error: unknown) => void, delayMs = 
     while (due > 0) {
       const batch = queue.slice(0, Math.min(BATCH, due));
       try {
-        await db('audit_messages').insert(batch.map(toRow));
+        await insert(batch.map(toRow));
       } catch (error) {
         onError(error);
         return; // keep the entries; the next record() or flush() retries

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
 import { ALONE, groupCommit, type RowLock } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
-import { createKnex, isPostgresUrl, sqliteWriterTransaction, type DatabaseOptions } from './knex.js';
+import { createKnex, insertRows, isPostgresUrl, sqliteWriterTransaction, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
 import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
@@ -44,7 +44,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = sqlite ? createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 }) : knex;
   const checkpoints = sqlite ? setInterval(() => void reader.raw('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref() : undefined;
-  const audit = auditLog(knex, onAuditError);
+  const audit = auditLog((rows) => insertRows(knex, 'audit_messages', rows), onAuditError);
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
   const grouped = groupCommit<Repositories>((work) =>

@@ -1,11 +1,10 @@
 /**
  * The audit trail's write pattern: entries are written in batches after a delay, and a write takes
  * only what was queued when it started, so steady traffic costs one write per delay, not a stream of
- * small writes on SQLite's one writer connection. The database is a stand-in that records each insert.
+ * small writes on SQLite's one writer connection. The insert is a stand-in that records each batch.
  */
-import type { Knex } from 'knex';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { auditLog } from '../../src/store/audit.js';
+import { auditLog, type AuditRow } from '../../src/store/audit.js';
 import type { AuditEntry } from '../../src/store/types.js';
 
 const DELAY_MS = 100;
@@ -28,22 +27,19 @@ function entry(api: string): AuditEntry {
   };
 }
 
-/** A database whose inserts wait until `finish()` when `hold` is set, and fail while `failing` is set. */
+/** An insert that waits until `finish()` when `hold` is set, and fails while `failing` is set. */
 function recordingDatabase() {
   const inserts: string[][] = [];
   let hold = false;
   let failing = false;
   let finish: () => void = () => {};
-  const db = ((table: string) => ({
-    insert: async (rows: { api: string }[]) => {
-      expect(table).toBe('audit_messages');
-      if (failing) throw new Error('database is down');
-      inserts.push(rows.map((r) => r.api));
-      if (hold) await new Promise<void>((resolve) => (finish = resolve));
-    },
-  })) as unknown as Knex;
+  const insert = async (rows: AuditRow[]) => {
+    if (failing) throw new Error('database is down');
+    inserts.push(rows.map((r) => r.api));
+    if (hold) await new Promise<void>((resolve) => (finish = resolve));
+  };
   return {
-    db,
+    insert,
     inserts,
     holdWrites: (on: boolean) => (hold = on),
     fail: (on: boolean) => (failing = on),
@@ -57,7 +53,7 @@ describe('audit log', () => {
 
   it('writes the entries of one delay in one insert', async () => {
     const store = recordingDatabase();
-    const audit = auditLog(store.db, () => {}, DELAY_MS);
+    const audit = auditLog(store.insert, () => {}, DELAY_MS);
     audit.record(entry('a'));
     audit.record(entry('b'));
     expect(store.inserts).toEqual([]);
@@ -67,7 +63,7 @@ describe('audit log', () => {
 
   it('entries recorded while a write runs wait for their own delay, not for the write to end', async () => {
     const store = recordingDatabase();
-    const audit = auditLog(store.db, () => {}, DELAY_MS);
+    const audit = auditLog(store.insert, () => {}, DELAY_MS);
     store.holdWrites(true);
     audit.record(entry('a'));
     await vi.advanceTimersByTimeAsync(DELAY_MS);
@@ -84,7 +80,7 @@ describe('audit log', () => {
 
   it('more than one batch queued: flush writes all of them in batches of 200', async () => {
     const store = recordingDatabase();
-    const audit = auditLog(store.db, () => {}, DELAY_MS);
+    const audit = auditLog(store.insert, () => {}, DELAY_MS);
     for (let i = 0; i < 450; i++) audit.record(entry(`e${i}`));
     await audit.flush();
     expect(store.inserts.map((rows) => rows.length)).toEqual([200, 200, 50]);
@@ -94,7 +90,7 @@ describe('audit log', () => {
   it('a failed write keeps its entries and reports the error; the next write has them', async () => {
     const store = recordingDatabase();
     const errors: unknown[] = [];
-    const audit = auditLog(store.db, (e) => errors.push(e), DELAY_MS);
+    const audit = auditLog(store.insert, (e) => errors.push(e), DELAY_MS);
     store.fail(true);
     audit.record(entry('a'));
     await vi.advanceTimersByTimeAsync(DELAY_MS);
@@ -108,7 +104,7 @@ describe('audit log', () => {
 
   it('a full queue drops its oldest entries, also those of a write under way, and keeps the rest', async () => {
     const store = recordingDatabase();
-    const audit = auditLog(store.db, () => {}, DELAY_MS);
+    const audit = auditLog(store.insert, () => {}, DELAY_MS);
     store.holdWrites(true);
     audit.record(entry('first'));
     await vi.advanceTimersByTimeAsync(DELAY_MS);
