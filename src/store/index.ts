@@ -53,8 +53,11 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
       return work((lock) => repositories(trx, lock, batch), commitAndBegin);
     }),
   );
+  // Reads outside transactions made while the event loop handles one round of I/O (several requests
+  // arriving together) go to the database as one statement (setImmediate: once that round is done):
+  // handing a statement to SQLite's thread cost ~0.15 ms of the event loop under userInitiatedPay load.
   return {
-    ...repositories(reader),
+    ...repositories(reader, ALONE, statementBatch((flush) => setImmediate(flush))),
     knex,
     audit,
     transaction: sqlite ? grouped : (work) => knex.transaction((trx) => work(repositories(trx))),

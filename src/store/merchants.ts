@@ -81,7 +81,9 @@ export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, b
       return row && merchantFromRow(row);
     },
     async findByApiKeyHash(apiKeyHash) {
-      const row = await db<MerchantRow>('merchants').where('api_key_hash', apiKeyHash).first();
+      const row = await batch.run('merchants.byApiKeyHash', apiKeyHash, async (hashes) =>
+        rowsInKeyOrder(await db<MerchantRow & { api_key_hash: string }>('merchants').whereIn('api_key_hash', distinct(hashes)), 'api_key_hash', hashes),
+      );
       return row && merchantFromRow(row);
     },
     async findForUpdate(merchantId) {

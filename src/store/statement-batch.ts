@@ -10,7 +10,8 @@
  * its own part of the answer. If that statement fails, every caller in it fails: the group is rolled
  * back and each transaction run again alone (group-commit.ts), so each then sees only its own outcome.
  *
- * Outside a group (Postgres, reads on the pool) every call runs at once, on its own: IMMEDIATE.
+ * Reads outside transactions are batched too, over one round of the event loop (store/index.ts);
+ * Postgres transactions, each its own, run every call at once: IMMEDIATE.
  */
 export interface StatementBatch {
   /**
@@ -39,11 +40,11 @@ interface Pending {
 }
 
 /**
- * A batch for one transaction. Calls wait for the end of the current tick (process.nextTick runs once
- * the promise jobs queued so far are done): transactions started together reach the same call
- * through promise continuations only, so they meet there.
+ * A batch. By default calls wait for the end of the current tick (process.nextTick runs once the
+ * promise jobs queued so far are done): the transactions of a group, started together, reach the
+ * same call through promise continuations only, so they meet there. `schedule` may wait longer.
  */
-export function statementBatch(): StatementBatch {
+export function statementBatch(schedule: (flush: () => void) => void = process.nextTick): StatementBatch {
   let pending = new Map<string, Pending>();
 
   function flush(): void {
@@ -65,7 +66,7 @@ export function statementBatch(): StatementBatch {
   return {
     run<Arg, Result>(query: string, arg: Arg, runMany: (args: Arg[]) => Promise<Result[]>): Promise<Result> {
       return new Promise<Result>((resolve, reject) => {
-        if (pending.size === 0) process.nextTick(flush);
+        if (pending.size === 0) schedule(flush);
         let calls = pending.get(query);
         if (!calls) pending.set(query, (calls = { args: [], waiters: [], runMany: runMany as Pending['runMany'] }));
         calls.args.push(arg);

@@ -155,6 +155,17 @@ describe('statements of one SQLite group sent as one', () => {
     expect([settledOrder.status, settledOrder.paymentId]).toEqual(['SUCCEEDED', 'pay-2a']);
   });
 
+  it('reads outside transactions made together each get their own answer, missing ones included', async () => {
+    const { merchant, store } = await merchantWithStore();
+    const orders = orderService(db, { codeBaseUrl: CODE_BASE_URL, defaultOrderCodeTtlSeconds: 120 }, () => new Date());
+    const order = (i: number) => orders.createOrder(merchant, { storeId: store.storeId, referenceOrderId: `ORD-${i}`, orderDescription: 'Tea', amount: { currency: 'JPY', value: String(100 + i) } });
+    const [a, b] = [await order(1), await order(2)];
+    const found = await Promise.all([b.paymentRequestId, 'pr_missing', a.paymentRequestId, b.paymentRequestId].map((id) => db.payments.findByRequestId(id)));
+    expect(found.map((p) => p?.amount.value)).toEqual(['102', undefined, '101', '102']);
+    const stores = await Promise.all([store.entryCodeToken, 'x'.repeat(22)].map((token) => db.stores.findByEntryCodeTokenWithMerchant(token)));
+    expect(stores.map((s) => s?.merchant.merchantId)).toEqual([merchant.merchantId, undefined]);
+  });
+
   it('a batched insert failing for one transaction: the others are stored, that one alone fails', async () => {
     const { merchant, store } = await merchantWithStore();
     const payment = (paymentRequestId: string) =>

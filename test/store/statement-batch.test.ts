@@ -39,6 +39,21 @@ describe('statementBatch', () => {
     expect(runs).toEqual([[1, 2, 3]]);
   });
 
+  it('scheduled with setImmediate, gathers the calls of one round of the event loop (callbacks of separate I/O)', async () => {
+    const batch = statementBatch((flush) => setImmediate(flush));
+    const { runs, runMany } = doubler();
+    const results = await new Promise<number[]>((resolve) => {
+      const calls: Promise<number>[] = [];
+      setTimeout(() => calls.push(batch.run('double', 1, runMany)));
+      setTimeout(() => {
+        calls.push(batch.run('double', 2, runMany));
+        resolve(Promise.all(calls));
+      });
+    });
+    expect(results).toEqual([2, 4]);
+    expect(runs).toEqual([[1, 2]]);
+  });
+
   it('runs calls of later ticks, and of other queries, on their own', async () => {
     const batch = statementBatch();
     const a = doubler();
