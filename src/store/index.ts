@@ -14,7 +14,8 @@ import type { Database, Repositories } from './types.js';
 
 /**
  * `lock` is the row lock of the transaction they are bound to (group-commit.ts), none outside one;
- * `batch` gathers the statements of a SQLite group's transactions (statement-batch.ts).
+ * `batch` sends the same statement of several callers as one (statement-batch.ts): the transactions
+ * of a SQLite group, or reads outside transactions.
  */
 function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch: StatementBatch = IMMEDIATE): Repositories {
   return {
@@ -47,12 +48,14 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   const audit = auditLog((rows) => insertRows(knex, 'audit_messages', rows), onAuditError);
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
-  const grouped = groupCommit<Repositories>((work) =>
-    sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
-      const batch = statementBatch();
-      return work((lock) => repositories(trx, lock, batch), commitAndBegin);
-    }),
-  );
+  const transaction: Database['transaction'] = sqlite
+    ? groupCommit<Repositories>((work) =>
+        sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
+          const batch = statementBatch();
+          return work((lock) => repositories(trx, lock, batch), commitAndBegin);
+        }),
+      )
+    : (work) => knex.transaction((trx) => work(repositories(trx)));
   // Reads outside transactions made while the event loop handles one round of I/O (several requests
   // arriving together) go to the database as one statement (setImmediate: once that round is done):
   // handing a statement to SQLite's thread cost ~0.15 ms of the event loop under userInitiatedPay load.
@@ -60,7 +63,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
     ...repositories(reader, ALONE, statementBatch((flush) => setImmediate(flush))),
     knex,
     audit,
-    transaction: sqlite ? grouped : (work) => knex.transaction((trx) => work(repositories(trx))),
+    transaction,
     async ready() {
       try {
         return await migrationsApplied(knex);
