@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Database as SqliteConnection } from 'sqlite3';
 import { keepPreparedStatements } from './sqlite-statements.js';
+import type { StatementBatch } from './statement-batch.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -167,3 +168,11 @@ export async function insertRows<Row extends object>(
   return isPostgres(db) ? (result as { rows: Partial<Row>[] }).rows : ((result ?? []) as Partial<Row>[]);
 }
 const insertSql = new Map<string, string>();
+
+/** One row into `table`, written in one insertRows with the rows the batch gathers with it. */
+export async function insertRow(batch: StatementBatch, db: Knex | Knex.Transaction, table: string, row: object): Promise<void> {
+  await batch.run(`${table}.insert`, row, async (rows) => {
+    await insertRows(db, table, rows);
+    return rows.map(() => undefined);
+  });
+}

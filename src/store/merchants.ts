@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Merchant, MerchantStore } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
 import { compiledQuery, isPostgres, isUniqueViolation } from './knex.js';
-import { distinct, rowsInKeyOrder, type StatementBatch } from './statement-batch.js';
+import { findByKey, type StatementBatch } from './statement-batch.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
 export interface MerchantRow {
@@ -63,9 +63,9 @@ export function merchantFromRow(r: MerchantRow): Merchant {
 export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): MerchantRepository {
   /** `forUpdate` locks the row on Postgres; in a SQLite group the caller takes the row lock. */
   const byId = (merchantId: string, forUpdate = false) =>
-    batch.run(forUpdate ? 'merchants.byIdForUpdate' : 'merchants.byId', merchantId, async (ids) => {
-      const query = db<MerchantRow>('merchants').whereIn('merchant_id', distinct(ids));
-      return rowsInKeyOrder(await (forUpdate && isPostgres(db) ? query.forUpdate() : query), 'merchant_id', ids);
+    findByKey<MerchantRow>(batch, forUpdate ? 'merchants.byIdForUpdate' : 'merchants.byId', merchantId, 'merchant_id', (ids) => {
+      const query = db<MerchantRow>('merchants').whereIn('merchant_id', ids);
+      return forUpdate && isPostgres(db) ? query.forUpdate() : query;
     });
   return {
     async insert(merchant, apiKeyHash) {
@@ -81,8 +81,8 @@ export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, b
       return row && merchantFromRow(row);
     },
     async findByApiKeyHash(apiKeyHash) {
-      const row = await batch.run('merchants.byApiKeyHash', apiKeyHash, async (hashes) =>
-        rowsInKeyOrder(await db<MerchantRow & { api_key_hash: string }>('merchants').whereIn('api_key_hash', distinct(hashes)), 'api_key_hash', hashes),
+      const row = await findByKey<MerchantRow & { api_key_hash: string }>(batch, 'merchants.byApiKeyHash', apiKeyHash, 'api_key_hash', (hashes) =>
+        db('merchants').whereIn('api_key_hash', hashes),
       );
       return row && merchantFromRow(row);
     },
@@ -160,13 +160,11 @@ export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBat
       }
     },
     async findById(storeId) {
-      const row = await batch.run('stores.byId', storeId, async (ids) => rowsInKeyOrder(await db<StoreRow>('stores').whereIn('store_id', distinct(ids)), 'store_id', ids));
+      const row = await findByKey<StoreRow>(batch, 'stores.byId', storeId, 'store_id', (ids) => db<StoreRow>('stores').whereIn('store_id', ids));
       return row && storeFromRow(row);
     },
     async findByEntryCodeTokenWithMerchant(token) {
-      const row = await batch.run('stores.withMerchantByEntryCodeToken', token, async (tokens) =>
-        rowsInKeyOrder(await storesWithMerchant<StoreRow & Record<string, unknown>>(db, distinct(tokens)), 'entry_code_token', tokens),
-      );
+      const row = await findByKey(batch, 'stores.withMerchantByEntryCodeToken', token, 'entry_code_token', (tokens) => storesWithMerchant<StoreRow & Record<string, unknown>>(db, tokens));
       return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };
     },
   };

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
-import { compiledQuery, insertRows, isPostgres } from './knex.js';
-import { distinct, rowsInKeyOrder, type StatementBatch } from './statement-batch.js';
+import { compiledQuery, insertRow, isPostgres } from './knex.js';
+import { findByKey, type StatementBatch } from './statement-batch.js';
 import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
 
 const STORE_COLUMNS = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
@@ -125,26 +125,22 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, ba
   }
   return {
     async insert(payment) {
-      await batch.run('payments.insert', toRow(payment), async (rows) => {
-        await insertRows(db, 'payments', rows);
-        return rows.map(() => undefined);
-      });
+      await insertRow(batch, db, 'payments', toRow(payment));
     },
     async findByRequestId(paymentRequestId, options) {
       const row = await lockedRead(options?.forUpdate, `payments:${paymentRequestId}`, (lockRow) =>
-        batch.run(lockRow ? 'payments.byRequestIdForUpdate' : 'payments.byRequestId', paymentRequestId, async (ids) => {
-          const query = table().whereIn('payment_request_id', distinct(ids));
-          return rowsInKeyOrder<PaymentRow>(await (lockRow ? query.forUpdate() : query), 'payment_request_id', ids);
+        findByKey<PaymentRow>(batch, lockRow ? 'payments.byRequestIdForUpdate' : 'payments.byRequestId', paymentRequestId, 'payment_request_id', (ids) => {
+          const query = table().whereIn('payment_request_id', ids);
+          return lockRow ? query.forUpdate() : query;
         }),
       );
       return row && fromRow(row);
     },
     async findByCodeTokenWithMerchant(token, options) {
       const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, (lockRow) =>
-        batch.run(lockRow ? 'payments.withMerchantByCodeTokenForUpdate' : 'payments.withMerchantByCodeToken', token, async (tokens) => {
-          const rows = await (lockRow ? paymentsWithMerchantForUpdate : paymentsWithMerchant)<PaymentRow & Record<string, unknown>>(db, distinct(tokens));
-          return rowsInKeyOrder(rows, 'code_token', tokens);
-        }),
+        findByKey<PaymentRow & Record<string, unknown>>(batch, lockRow ? 'payments.withMerchantByCodeTokenForUpdate' : 'payments.withMerchantByCodeToken', token, 'code_token', (tokens) =>
+          (lockRow ? paymentsWithMerchantForUpdate : paymentsWithMerchant)<PaymentRow & Record<string, unknown>>(db, tokens),
+        ),
       );
       if (!row) return undefined;
       const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);

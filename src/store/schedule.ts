@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RowLock } from './group-commit.js';
-import { insertRows, isPostgres } from './knex.js';
+import { insertRow, isPostgres } from './knex.js';
 import type { StatementBatch } from './statement-batch.js';
 import type { NotificationRepository, ScheduleRecord, ScheduleRepository } from './types.js';
 
@@ -103,10 +103,7 @@ export function notificationRepository(db: Knex | Knex.Transaction, batch: State
         flag: r.flag,
         created_at: r.createdAt,
       };
-      await batch.run('notifications.insert', row, async (rows) => {
-        await insertRows(db, 'notifications', rows);
-        return rows.map(() => undefined);
-      });
+      await insertRow(batch, db, 'notifications', row);
     },
     async listFor(paymentRequestId) {
       const rows = await db('notifications').where({ payment_request_id: paymentRequestId }).orderBy('id');

@@ -1,5 +1,6 @@
 /**
- * One statement for the same query made at once by the transactions of a SQLite group.
+ * One statement for the same query made at once by several callers: the transactions of a SQLite
+ * group, or reads outside transactions.
  *
  * The transactions of a group that run side by side (group-commit.ts) make the same calls at the same
  * moment: five placeOrders each read their entry code, then each claim their paymentId, then each
@@ -76,11 +77,13 @@ export function statementBatch(schedule: (flush: () => void) => void = process.n
   };
 }
 
-/** The distinct keys of a batch, for its `where … in (…)`. */
-export const distinct = (keys: readonly string[]): string[] => [...new Set(keys)];
-
-/** For a lookup by a unique column: the row of each key, in the order of `keys` (undefined where none). */
-export function rowsInKeyOrder<Row>(rows: readonly Row[], column: keyof Row, keys: readonly string[]): (Row | undefined)[] {
-  const byKey = new Map(rows.map((row) => [String(row[column]), row]));
-  return keys.map((key) => byKey.get(key));
+/**
+ * A lookup by a unique column, batched: `fetch` gets the distinct keys of the calls made together and
+ * returns their rows; each caller gets the row of its own key, or undefined.
+ */
+export function findByKey<Row>(batch: StatementBatch, query: string, key: string, column: keyof Row, fetch: (keys: string[]) => Promise<Row[]>): Promise<Row | undefined> {
+  return batch.run(query, key, async (keys: string[]) => {
+    const byKey = new Map((await fetch([...new Set(keys)])).map((row) => [String(row[column]), row]));
+    return keys.map((k) => byKey.get(k));
+  });
 }

@@ -4,7 +4,7 @@
  * failed run. The SQLite store test (side-by-side.test.ts) shows the statements it saves.
  */
 import { describe, expect, it } from 'vitest';
-import { IMMEDIATE, MAX_BATCH, rowsInKeyOrder, statementBatch } from '../../src/store/statement-batch.js';
+import { findByKey, IMMEDIATE, MAX_BATCH, statementBatch } from '../../src/store/statement-batch.js';
 
 /** A runMany that records its calls and answers each argument doubled. */
 function doubler() {
@@ -98,9 +98,20 @@ describe('statementBatch', () => {
   });
 });
 
-describe('rowsInKeyOrder', () => {
-  it('answers the row of each key in the order asked, repeated keys included, undefined where none', () => {
-    const rows = [{ id: 'b', n: 2 }, { id: 'a', n: 1 }];
-    expect(rowsInKeyOrder(rows, 'id', ['a', 'c', 'b', 'a'])).toEqual([{ id: 'a', n: 1 }, undefined, { id: 'b', n: 2 }, { id: 'a', n: 1 }]);
+describe('findByKey', () => {
+  it('fetches the distinct keys of the calls made together once, and answers each its own row, undefined where none', async () => {
+    const batch = statementBatch();
+    const fetched: string[][] = [];
+    const rows = [
+      { id: 'b', n: 2 },
+      { id: 'a', n: 1 },
+    ];
+    const fetch = async (keys: string[]) => {
+      fetched.push(keys);
+      return rows.filter((row) => keys.includes(row.id));
+    };
+    const found = await Promise.all(['a', 'c', 'b', 'a'].map((key) => findByKey(batch, 'byId', key, 'id', fetch)));
+    expect(found).toEqual([{ id: 'a', n: 1 }, undefined, { id: 'b', n: 2 }, { id: 'a', n: 1 }]);
+    expect(fetched).toEqual([['a', 'c', 'b']]);
   });
 });
