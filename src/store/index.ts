@@ -37,6 +37,16 @@ function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch:
  */
 const CHECKPOINT_INTERVAL_MS = 200;
 
+/**
+ * SQLite starts the WAL over only when a writer begins a transaction with all of the WAL copied into
+ * the database file. Under steady writes the reader's checkpoints never get there (the writer keeps
+ * adding pages while they copy), and the WAL file grew without end (~25 MB/s under placeOrder load).
+ * So once a reader's checkpoint finds the WAL past this many pages (16 MB), the writer checkpoints
+ * too as its next transaction begins: only what was written since the reader's, after which that
+ * transaction starts the WAL over.
+ */
+const WAL_RESTART_PAGES = 4000;
+
 export async function openDatabase(options: DatabaseOptions, onAuditError: (error: unknown) => void = () => {}): Promise<Database & { knex: Knex }> {
   const sqlite = !isPostgresUrl(options.url);
   const knex = createKnex({ ...options, sqliteAutocheckpoint: false });
@@ -44,7 +54,17 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // SQLite: one writer connection serialises every transaction; reads outside transactions go to a
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = sqlite ? createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 }) : knex;
-  const checkpoints = sqlite ? setInterval(() => void reader.raw('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref() : undefined;
+  let walRestartDue = false;
+  const checkpoint = async () => {
+    const [wal] = (await reader.raw('PRAGMA wal_checkpoint(PASSIVE)')) as { log: number }[];
+    walRestartDue = (wal?.log ?? 0) >= (options.sqliteWalRestartPages ?? WAL_RESTART_PAGES);
+  };
+  const checkpoints = sqlite ? setInterval(() => void checkpoint().catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref() : undefined;
+  const writerCheckpointDue = () => {
+    if (!walRestartDue) return false;
+    walRestartDue = false; // once for each reader checkpoint that found the WAL long
+    return true;
+  };
   const audit = auditLog((rows) => insertRows(knex, 'audit_messages', rows), onAuditError);
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
@@ -53,7 +73,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
         sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
           const batch = statementBatch();
           return work((lock) => repositories(trx, lock, batch), commitAndBegin);
-        }),
+        }, writerCheckpointDue),
       )
     : (work) => knex.transaction((trx) => work(repositories(trx)));
   // Reads outside transactions made while the event loop handles one round of I/O (several requests

@@ -26,6 +26,8 @@ export interface DatabaseOptions {
    * passes 1,000 pages (SQLite's default); something else must then checkpoint (store/index.ts).
    */
   sqliteAutocheckpoint?: boolean | undefined;
+  /** SQLite only: the WAL size, in pages, past which the writer checkpoints too (store/index.ts; default 4,000). */
+  sqliteWalRestartPages?: number | undefined;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -84,14 +86,24 @@ export function createKnex(options: DatabaseOptions): Knex {
  * connection's thread instead of two). Knex is not told: for it, the transaction it began is still
  * the one it ends. A deferred BEGIN right after a COMMIT has nothing to fail on, so a failure of the
  * call is the COMMIT's: the transaction is still open, and is rolled back when `work` throws.
+ *
+ * When `checkpointDue()` says so as one of these transactions begins, the writer checkpoints the WAL
+ * first (store/index.ts: that is what lets SQLite start the WAL over).
  */
-export function sqliteWriterTransaction<T>(knex: Knex, work: (trx: Knex.Transaction, commitAndBegin: () => Promise<void>) => Promise<T>): Promise<T> {
+export function sqliteWriterTransaction<T>(
+  knex: Knex,
+  work: (trx: Knex.Transaction, commitAndBegin: () => Promise<void>) => Promise<T>,
+  checkpointDue: () => boolean = () => false,
+): Promise<T> {
   return knex.transaction(async (trx) => {
     const connection = (await trx.client.acquireConnection()) as SqliteConnection;
-    const commitAndBegin = () => new Promise<void>((resolve, reject) => connection.exec('COMMIT; BEGIN', (error) => (error ? reject(error) : resolve())));
-    return work(trx, commitAndBegin);
+    const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
+    // Allowed inside the BEGIN knex sent: a deferred transaction holds nothing until it reads.
+    if (checkpointDue()) await exec(CHECKPOINT);
+    return work(trx, () => exec(checkpointDue() ? `COMMIT; ${CHECKPOINT}; BEGIN` : 'COMMIT; BEGIN'));
   });
 }
+const CHECKPOINT = 'PRAGMA wal_checkpoint(PASSIVE)';
 
 export function isPostgres(db: Knex | Knex.Transaction): boolean {
   return db.client.config.client === 'pg';
