@@ -184,8 +184,17 @@ async function runSoak(kind: DatabaseKind): Promise<void> {
   await withGateway(kind, async (gw) => {
     log(`  soak on ${kind}: ${options.soakSeconds} s at ${options.soakRate} req/s after ${options.warmupSeconds} s of warm-up`);
     const s = await soak(gw, keys, options.soakSeconds, options.soakRate, options.warmupSeconds, options.connections);
-    const { rssStartBytes, rssEndBytes, rssPeakBytes, rssSeries, ...rest } = s;
-    results.soak = { ...rest, db: kind, rssStartMiB: mib(rssStartBytes), rssEndMiB: mib(rssEndBytes), rssPeakMiB: mib(rssPeakBytes), rssSeriesMiB: rssSeries.map(([t, b]) => [t, mib(b) ?? 0]) };
+    const { rssStartBytes, rssEndBytes, rssPeakBytes, rssSeries, walPeakBytes, walEndBytes, ...rest } = s;
+    results.soak = {
+      ...rest,
+      db: kind,
+      rssStartMiB: mib(rssStartBytes),
+      rssEndMiB: mib(rssEndBytes),
+      rssPeakMiB: mib(rssPeakBytes),
+      rssSeriesMiB: rssSeries.map(([t, b]) => [t, mib(b) ?? 0]),
+      walPeakMiB: mib(walPeakBytes),
+      walEndMiB: mib(walEndBytes),
+    };
   });
 }
 

@@ -6,7 +6,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import type { GatewayHandle } from './gateway.js';
 import { runLoad, type LoadResult, type RequestSource } from './load.js';
 import type { CaseName, Options } from './options.js';
-import { cpuSeconds, rssPeakTracker, type Child } from './processes.js';
+import { cpuSeconds, fileSizePeakTracker, rssPeakTracker, type Child } from './processes.js';
 import {
   ACQP_PATH,
   alipayplusChecker,
@@ -29,6 +29,8 @@ export interface Measurement extends LoadResult {
   poolSize: number;
   warmup: { seconds: number; requests: number; rps: number; errors: number; problems: string[] };
   peakRssBytes: number | undefined;
+  /** SQLite: the largest the write-ahead log file grew while measured. */
+  peakWalBytes: number | undefined;
   /** CPU the server process used while measured, in cores (1.0 = one core busy all the time). */
   serverCpuCores: number | undefined;
   /** CPU this process (the load generator) used while measured, in cores. */
@@ -41,19 +43,27 @@ interface Prepared {
 }
 
 /** Warm-up, then measurement, of sources made by `prepare` (called once per phase). */
-export async function measure(url: string, server: Child, options: Options, prepare: (phase: 'warmup' | 'measure', warmupRps: number) => Promise<Prepared>): Promise<Measurement> {
+export async function measure(
+  url: string,
+  server: Child,
+  options: Options,
+  prepare: (phase: 'warmup' | 'measure', warmupRps: number) => Promise<Prepared>,
+  walFile?: string,
+): Promise<Measurement> {
   const warm = await prepare('warmup', 0);
   const pid = server.pid;
   const w = await runLoad({ url, connections: options.connections, durationSeconds: options.warmupSeconds, sources: [warm.source], server });
   // Replays after a warm-up pool ran out are harmless (the warm-up is not measured), so not errors.
   const run = await prepare('measure', w.rps);
   const rss = rssPeakTracker(pid);
+  const wal = walFile ? fileSizePeakTracker(walFile) : undefined;
   const serverCpuBefore = cpuSeconds(pid);
   const generatorCpuBefore = process.cpuUsage();
   const m = await runLoad({ url, connections: options.connections, durationSeconds: options.durationSeconds, sources: [run.source], server });
   const generatorCpu = process.cpuUsage(generatorCpuBefore);
   const serverCpuAfter = cpuSeconds(pid);
   const peakRssBytes = rss.stop();
+  const peakWalBytes = wal?.stop();
   const cores = (seconds: number) => Math.round((seconds / m.durationSeconds) * 100) / 100;
   const poolWrapped = run.pool?.unique ? run.pool.wrapped : 0;
   return {
@@ -64,6 +74,7 @@ export async function measure(url: string, server: Child, options: Options, prep
     poolSize: run.pool?.requests.length ?? 0,
     warmup: { seconds: options.warmupSeconds, requests: w.requests, rps: w.rps, errors: w.errors, problems: w.problems },
     peakRssBytes,
+    peakWalBytes,
     serverCpuCores: serverCpuBefore !== undefined && serverCpuAfter !== undefined ? cores(serverCpuAfter - serverCpuBefore) : undefined,
     generatorCpuCores: cores((generatorCpu.user + generatorCpu.system) / 1e6),
   };
@@ -106,7 +117,7 @@ export interface CaseState {
 
 export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options, state: CaseState) {
   const sign = (api: string, count: number, body: (i: number) => string) => signAll(count, (i) => ({ path: `${ACQP_PATH}${api}`, body: body(i) }), keys.alipayplus.privateKey);
-  const run = (prepare: Parameters<typeof measure>[3]) => measure(gw.url, gw.child, options, prepare);
+  const run = (prepare: Parameters<typeof measure>[3]) => measure(gw.url, gw.child, options, prepare, gw.walFile);
 
   const cases: Record<CaseName, () => Promise<Measurement>> = {
     /** Merchant API write path: each request creates an order code (no signature: a bearer API key). */

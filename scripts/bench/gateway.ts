@@ -17,6 +17,8 @@ export interface GatewayHandle {
   url: string;
   child: Child;
   databaseUrl: string;
+  /** SQLite: the database's write-ahead log, whose size the bench reports (it must not grow without end). */
+  walFile: string | undefined;
   schema: string | undefined;
   adminToken: string;
   merchant: { merchantId: string; apiKey: string };
@@ -132,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       url,
       child,
       databaseUrl,
+      walFile: kind === 'sqlite' ? `${databaseUrl.slice('sqlite:'.length)}-wal` : undefined,
       schema,
       adminToken,
       merchant: { merchantId: merchant.merchantId!, apiKey },

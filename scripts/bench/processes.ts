@@ -4,7 +4,7 @@
  * runner fails or is interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
@@ -115,6 +115,34 @@ export function rssPeakTracker(pid: number): { stop(): number | undefined } {
       const hwm = hwmReset ? statusField(pid, 'VmHWM') : undefined;
       const peak = Math.max(polled, hwm ?? 0, rssBytes(pid) ?? 0);
       return peak > 0 ? peak : undefined;
+    },
+  };
+}
+
+/** A file's size in bytes, or undefined if it does not exist. */
+export function fileSize(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest size a file reaches while tracked (polled every 100 ms); undefined if it never exists. */
+export function fileSizePeakTracker(path: string): { stop(): number | undefined } {
+  let peak: number | undefined;
+  const poll = () => {
+    const now = fileSize(path);
+    if (now !== undefined) peak = Math.max(peak ?? 0, now);
+  };
+  poll();
+  const timer = setInterval(poll, 100);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      poll();
+      return peak;
     },
   };
 }

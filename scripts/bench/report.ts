@@ -16,10 +16,12 @@ export interface CaseResult {
   requests: number;
   errors: number;
   peakRssMiB: number | null;
+  /** SQLite: the largest the write-ahead log grew while measured. */
+  peakWalMiB: number | null;
   ratioToFloor: number | null;
   /** Scale check only: rps with the seeded store / rps with the empty store. */
   ratioToEmpty: number | null;
-  detail: Omit<Measurement, 'rps' | 'latencyMs' | 'requests' | 'errors' | 'peakRssBytes'>;
+  detail: Omit<Measurement, 'rps' | 'latencyMs' | 'requests' | 'errors' | 'peakRssBytes' | 'peakWalBytes'>;
 }
 
 export interface BenchResults {
@@ -43,7 +45,17 @@ export interface BenchResults {
   };
   cases: CaseResult[];
   seeding: { db: DatabaseKind; orders: number; seconds: number; storeOrdersAfter: number }[];
-  soak: (Omit<SoakResult, 'rssStartBytes' | 'rssEndBytes' | 'rssPeakBytes' | 'rssSeries'> & { db: DatabaseKind; rssStartMiB: number | null; rssEndMiB: number | null; rssPeakMiB: number | null; rssSeriesMiB: [number, number][] }) | null;
+  soak:
+    | (Omit<SoakResult, 'rssStartBytes' | 'rssEndBytes' | 'rssPeakBytes' | 'rssSeries' | 'walPeakBytes' | 'walEndBytes'> & {
+        db: DatabaseKind;
+        rssStartMiB: number | null;
+        rssEndMiB: number | null;
+        rssPeakMiB: number | null;
+        rssSeriesMiB: [number, number][];
+        walPeakMiB: number | null;
+        walEndMiB: number | null;
+      })
+    | null;
   skipped: string[];
   failures: string[];
   errors: number;
@@ -52,7 +64,7 @@ export interface BenchResults {
 export const mib = (bytes: number | undefined): number | null => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
 
 export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement): CaseResult {
-  const { rps, latencyMs, requests, errors, peakRssBytes, ...detail } = m;
+  const { rps, latencyMs, requests, errors, peakRssBytes, peakWalBytes, ...detail } = m;
   return {
     id: db ? `${db}/${name}${store === 'seeded' ? '@seeded' : ''}` : name,
     name,
@@ -64,6 +76,7 @@ export function caseResult(name: string, db: DatabaseKind | null, store: CaseRes
     requests,
     errors,
     peakRssMiB: mib(peakRssBytes),
+    peakWalMiB: mib(peakWalBytes),
     ratioToFloor: null,
     ratioToEmpty: null,
     detail,
@@ -85,7 +98,7 @@ export function addRatios(results: BenchResults): void {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
-  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', '× floor', '× empty', 'server CPU', 'gen. CPU'];
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', '× empty', 'server CPU', 'gen. CPU'];
   const rows = results.cases.map((c) => [
     c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
     c.db ?? '-',
@@ -96,6 +109,7 @@ export function table(results: BenchResults): string {
     fixed(c.latencyMs.max),
     String(c.errors),
     c.peakRssMiB === null ? '-' : c.peakRssMiB.toFixed(1),
+    c.peakWalMiB === null ? '-' : c.peakWalMiB.toFixed(1),
     c.ratioToFloor === null ? '-' : c.ratioToFloor.toFixed(2),
     c.ratioToEmpty === null ? '-' : c.ratioToEmpty.toFixed(2),
     c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
@@ -114,7 +128,8 @@ export function table(results: BenchResults): string {
       ...(rows.length > 0 ? [''] : []),
       `soak (${s.db}, ${s.durationSeconds} s at ${s.rate} req/s, flow A: order → decode → placeOrder → notify): ${Math.round(s.rps)} req/s, ` +
         `p50 ${fixed(s.latencyMs.p50)} ms, p99 ${fixed(s.latencyMs.p99)} ms, max ${fixed(s.latencyMs.max)} ms, ${s.errors} errors, ` +
-        `RSS ${s.rssStartMiB ?? '-'} MiB at start → ${s.rssEndMiB ?? '-'} MiB at end (peak ${s.rssPeakMiB ?? '-'} MiB)`,
+        `RSS ${s.rssStartMiB ?? '-'} MiB at start → ${s.rssEndMiB ?? '-'} MiB at end (peak ${s.rssPeakMiB ?? '-'} MiB)` +
+        (s.walPeakMiB === null ? '' : `, WAL peak ${s.walPeakMiB} MiB, ${s.walEndMiB ?? '-'} MiB at end`),
     );
   }
   for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);

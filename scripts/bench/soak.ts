@@ -11,7 +11,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { GatewayHandle } from './gateway.js';
 import { runLoad, type LoadResult, type RequestSource } from './load.js';
-import { rssBytes } from './processes.js';
+import { fileSize, fileSizePeakTracker, rssBytes } from './processes.js';
 import { ACQP_PATH, alipayplusChecker, JPY, notifyPaymentBody, placeOrderBody, signRequestNow, userInitiatedPayBody, type BenchKeys } from './requests.js';
 import { SIGNATURE_SAMPLE } from './cases.js';
 
@@ -22,6 +22,9 @@ export interface SoakResult extends LoadResult {
   rssPeakBytes: number | undefined;
   /** [seconds since start, RSS bytes] every 10 s. */
   rssSeries: [number, number][];
+  /** SQLite: the largest the write-ahead log grew, and its size at the end (it must not grow without end). */
+  walPeakBytes: number | undefined;
+  walEndBytes: number | undefined;
   warmup: { seconds: number; requests: number; errors: number; problems: string[] };
 }
 
@@ -78,6 +81,7 @@ export async function soak(gw: GatewayHandle, keys: BenchKeys, seconds: number, 
   const started = Date.now();
   const rssSeries: [number, number][] = [[0, rssStartBytes ?? 0]];
   let peak = rssStartBytes ?? 0;
+  const wal = gw.walFile ? fileSizePeakTracker(gw.walFile) : undefined;
   const sampler = setInterval(() => {
     const rss = rssBytes(pid);
     if (rss === undefined) return;
@@ -93,6 +97,8 @@ export async function soak(gw: GatewayHandle, keys: BenchKeys, seconds: number, 
     clearInterval(sampler);
   }
   const rssEndBytes = rssBytes(pid);
+  const walPeakBytes = wal?.stop();
+  const walEndBytes = gw.walFile ? fileSize(gw.walFile) : undefined;
   return {
     ...result,
     rate,
@@ -100,6 +106,8 @@ export async function soak(gw: GatewayHandle, keys: BenchKeys, seconds: number, 
     rssEndBytes,
     rssPeakBytes: Math.max(peak, rssEndBytes ?? 0) || undefined,
     rssSeries,
+    walPeakBytes,
+    walEndBytes,
     warmup: { seconds: warmupSeconds, requests: w.requests, errors: w.errors, problems: w.problems },
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, inject, it } from 'vitest';
+import type { BenchResults } from '../../scripts/bench/report.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CASES = ['createOrder', 'userInitiatedPay', 'placeOrder', 'notifyPayment'];
@@ -44,11 +45,7 @@ it('runs every case with zero errors and writes them all to the results', { time
   const { code, output } = await runBench(args, 170_000);
   expect(code, output).toBe(0);
 
-  const results = JSON.parse(readFileSync(out, 'utf8')) as {
-    cases: { id: string; errors: number; requests: number; detail: { warmup: { errors: number } } }[];
-    failures: string[];
-    errors: number;
-  };
+  const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
   const expected = ['floor'];
   for (const db of postgresUrl ? ['sqlite', 'postgres'] : ['sqlite']) {
     expected.push(...CASES.map((c) => `${db}/${c}`), ...SCALE_CASES.map((c) => `${db}/${c}@seeded`));
@@ -58,6 +55,9 @@ it('runs every case with zero errors and writes them all to the results', { time
   for (const c of results.cases) {
     expect({ id: c.id, errors: c.errors, warmupErrors: c.detail.warmup.errors }).toEqual({ id: c.id, errors: 0, warmupErrors: 0 });
     expect(c.requests, c.id).toBeGreaterThan(0);
+    // The WAL's size is watched where there is one: SQLite's.
+    if (c.db === 'sqlite') expect(c.peakWalMiB, c.id).toBeGreaterThan(0);
+    else expect(c.peakWalMiB, c.id).toBeNull();
   }
   expect(results.errors).toBe(0);
 });
