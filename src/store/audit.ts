@@ -24,7 +24,7 @@ const MAX_QUEUED = 10_000;
  * Audit trail of every Alipay+ message in and out. Entries are queued and written in batches shortly
  * after the response, so the audit never serialises the request path; `flush` runs at shutdown.
  * If the database is down, entries wait in memory (bounded) and are written when it is back.
- * `insert` writes one batch of rows (store/index.ts: one multi-row insert).
+ * `insert` writes one batch of rows (store/index.ts: one multi-row insert, in a transaction).
  */
 export function auditLog(insert: (rows: AuditRow[]) => Promise<unknown>, onError: (error: unknown) => void, delayMs = 100): AuditLog {
   let queue: AuditEntry[] = [];

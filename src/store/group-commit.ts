@@ -63,7 +63,7 @@ export type WriterTransaction<R> = <T>(work: (bind: (lock: RowLock) => R, commit
 
 /**
  * How long one database transaction goes on carrying group after group: then it ends, and the
- * writer connection is free for a moment for what waits for it outside the groups (the audit log).
+ * writer connection is free for a moment for what waits for it outside the groups.
  */
 const MAX_RUN_MS = 50;
 

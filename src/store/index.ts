@@ -26,6 +26,7 @@ function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch:
     idempotency: idempotencyRepository(db, lock),
     schedule: scheduleRepository(db, lock),
     notifications: notificationRepository(db, batch),
+    auditTrail: { append: async (rows) => void (await insertRows(db, 'audit_messages', rows)) },
   };
 }
 
@@ -65,7 +66,6 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
     walRestartDue = false; // once for each reader checkpoint that found the WAL long
     return true;
   };
-  const audit = auditLog((rows) => insertRows(knex, 'audit_messages', rows), onAuditError);
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
   const transaction: Database['transaction'] = sqlite
@@ -76,6 +76,10 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
         }, writerCheckpointDue),
       )
     : (work) => knex.transaction((trx) => work(repositories(trx)));
+  // The audit's batches are written like every write, in a transaction: on SQLite one joins a group
+  // (side by side: it only adds rows nobody else touches) instead of waiting for the writer between
+  // groups and then holding it, 5–15 ms for 100 rows, while every placeOrder queued behind it.
+  const audit = auditLog((rows) => transaction((tx) => tx.auditTrail.append(rows), { sideBySide: true }), onAuditError);
   // Reads outside transactions made while the event loop handles one round of I/O (several requests
   // arriving together) go to the database as one statement (setImmediate: once that round is done):
   // handing a statement to SQLite's thread cost ~0.15 ms of the event loop under userInitiatedPay load.

@@ -4,6 +4,7 @@
  */
 import type { Amount } from '../domain/amount.js';
 import type { Merchant, MerchantStore, Payment, PaymentStatus } from '../domain/model.js';
+import type { AuditRow } from './audit.js';
 import type { TransactionOptions } from './group-commit.js';
 
 export class DuplicateKey extends Error {
@@ -124,6 +125,11 @@ export interface AuditLog {
   flush(): Promise<void>;
 }
 
+/** The audit trail's table: rows batched by the audit log (store/audit.ts), written like every write, in a transaction. */
+export interface AuditTrailRepository {
+  append(rows: readonly AuditRow[]): Promise<void>;
+}
+
 export interface Repositories {
   merchants: MerchantRepository;
   stores: StoreRepository;
@@ -132,6 +138,7 @@ export interface Repositories {
   idempotency: IdempotencyRepository;
   schedule: ScheduleRepository;
   notifications: NotificationRepository;
+  auditTrail: AuditTrailRepository;
 }
 
 /**

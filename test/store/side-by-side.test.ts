@@ -184,4 +184,21 @@ describe('statements of one SQLite group sent as one', () => {
       'pr_taken',
     ]);
   });
+
+  it('an audit batch joins a group: written inside the writer’s transaction, and once even when its group rolls back', async () => {
+    const auditInserts: (string | undefined)[] = [];
+    db.knex.on('query', (q: { sql: string; __knexTxId?: string }) => {
+      if (/^insert into "audit_messages"/.test(q.sql)) auditInserts.push(q.__knexTxId);
+    });
+    const auditEntry = (api: string) => ({ direction: 'IN' as const, api, requestHeaders: {}, requestBody: '{}', httpStatus: 200, responseHeaders: {}, responseBody: '{}', resultStatus: 'S', resultCode: 'SUCCESS', latencyMs: 1, createdAt: new Date().toISOString() });
+    db.audit.record(auditEntry('first'));
+    const [flushed, refused] = await asOneGroup(() => [db.audit.flush(), db.transaction(() => Promise.reject(new Error('refused')), { sideBySide: true })]);
+    expect(flushed?.status).toBe('fulfilled');
+    expect(refused).toMatchObject({ status: 'rejected', reason: { message: 'refused' } });
+    // In the group, rolled back with it, then again alone: each time in a transaction, never beside one.
+    expect(auditInserts.length).toBeGreaterThanOrEqual(1);
+    expect(auditInserts.every((txId) => txId !== undefined)).toBe(true);
+    expect(await db.knex('audit_messages').where({ api: 'first' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
 });
+
