@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abCase, checkoutRevision } from './bench/ab.js';
 import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState } from './bench/cases.js';
 import { postgresReachable, startGateway, type GatewayHandle } from './bench/gateway.js';
 import { parseOptions, UsageError, type DatabaseKind, type Options } from './bench/options.js';
@@ -85,6 +86,7 @@ const results: BenchResults = {
   cases: [],
   seeding: [],
   soak: null,
+  ab: null,
   skipped: [],
   failures: [],
   errors: 0,
@@ -121,15 +123,23 @@ async function runFloor(): Promise<void> {
   await child.stop();
 }
 
-async function withGateway<T>(kind: DatabaseKind, body: (gw: GatewayHandle) => Promise<T>): Promise<T> {
-  log(`gateway on ${kind}: starting`);
-  const gw = await startGateway({ kind, repoRoot, workDir, keys, postgresUrl: options.postgresUrl, cpuProfileDir });
+/** Starts the gateway built in `root` (this checkout's, or with --ab the other revision's). */
+async function withGateway<T>(kind: DatabaseKind, body: (gw: GatewayHandle) => Promise<T>, root = repoRoot): Promise<T> {
+  log(`gateway on ${kind}${root === repoRoot ? '' : ` (${root})`}: starting`);
+  const gw = await startGateway({ kind, repoRoot: root, workDir, keys, postgresUrl: options.postgresUrl, cpuProfileDir });
   cleanups.push(() => gw.stop());
   try {
     return await body(gw);
   } finally {
     await gw.stop();
   }
+}
+
+/** Every endpoint once warm (JIT, validators, connection pool) before the first case: flow A in a loop. */
+async function warmUp(kind: DatabaseKind, gw: GatewayHandle): Promise<void> {
+  const warm = await runLoad({ url: gw.url, connections: options.connections, durationSeconds: Math.max(2, 2 * options.warmupSeconds), sources: flow(gw, keys.alipayplus.privateKey, keys.acqp.publicKey), server: gw.child });
+  log(`  ${kind}: gateway warm-up, flow A (order → decode → placeOrder → notify) unthrottled: ${Math.round(warm.rps)} req/s`);
+  if (warm.errors > 0) results.failures.push(`${kind}: gateway warm-up had ${warm.errors} errors: ${warm.problems.join('; ')}`);
 }
 
 /** Waits (at most 15 s) until the machine is nearly idle: the database may still be writing after a bulk load. */
@@ -145,10 +155,7 @@ async function runDatabase(kind: DatabaseKind): Promise<void> {
   await withGateway(kind, async (gw) => {
     const store = openStore(gw.databaseUrl, gw.schema);
     try {
-      // Every endpoint once warm (JIT, validators, connection pool) before the first case: flow A in a loop.
-      const warm = await runLoad({ url: gw.url, connections: options.connections, durationSeconds: Math.max(2, 2 * options.warmupSeconds), sources: flow(gw, keys.alipayplus.privateKey, keys.acqp.publicKey), server: gw.child });
-      log(`  ${kind}: gateway warm-up, flow A (order → decode → placeOrder → notify) unthrottled: ${Math.round(warm.rps)} req/s`);
-      if (warm.errors > 0) results.failures.push(`${kind}: gateway warm-up had ${warm.errors} errors: ${warm.problems.join('; ')}`);
+      await warmUp(kind, gw);
       const state: CaseState = { paidRequestIds: [] };
       const cases = caseRunner(gw, keys, options, state);
       for (const name of options.cases) {
@@ -178,6 +185,27 @@ async function runDatabase(kind: DatabaseKind): Promise<void> {
       await store.destroy();
     }
   });
+}
+
+/** --ab: each case measured on both gateways at once, in alternated slices (scripts/bench/ab.ts). */
+async function runAb(kind: DatabaseKind, ab: NonNullable<Options['ab']>, baselineRoot: string): Promise<void> {
+  await withGateway(
+    kind,
+    (baseline) =>
+      withGateway(kind, async (change) => {
+        await warmUp(kind, baseline);
+        await warmUp(kind, change);
+        const runners = [baseline, change].map((gw) => caseRunner(gw, keys, options, { paidRequestIds: [] }));
+        for (const name of options.cases) {
+          log(`  ${kind}/${name}: ${ab.slices} slices of ${options.durationSeconds} s per build, alternated`);
+          const result = await abCase(name, kind, ab.slices, [() => runners[0]![name](), () => runners[1]![name]()], (side, m) =>
+            log(`    ${side === 0 ? results.ab!.baselineCommit : 'this'}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`),
+          );
+          results.ab!.cases.push(result);
+        }
+      }),
+    baselineRoot,
+  );
 }
 
 async function runSoak(kind: DatabaseKind): Promise<void> {
@@ -220,6 +248,14 @@ async function main(): Promise<void> {
   }
   // The gateway under test runs as production runs it: compiled JavaScript, not through tsx.
   execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+  if (options.ab) {
+    const ab = options.ab;
+    const baseline = checkoutRevision(repoRoot, ab.rev, join(workDir, 'baseline'));
+    cleanups.push(async () => baseline.remove());
+    results.ab = { baselineRevision: ab.rev, baselineCommit: baseline.commit, sliceSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds, cases: [] };
+    for (const kind of databases) await runAb(kind, ab, baseline.root).catch((error) => results.failures.push(`A/B on ${kind}: ${(error as Error).stack ?? error}`));
+    return;
+  }
   if (options.mode === 'soak') {
     for (const kind of databases) await runSoak(kind).catch((error) => results.failures.push(`soak on ${kind}: ${(error as Error).stack ?? error}`));
     return;
@@ -237,7 +273,9 @@ try {
 
 addRatios(results);
 results.errors =
-  results.cases.reduce((n, c) => n + c.errors + c.detail.warmup.errors, 0) + (results.soak ? results.soak.errors + results.soak.warmup.errors : 0);
+  results.cases.reduce((n, c) => n + c.errors + c.detail.warmup.errors, 0) +
+  (results.soak ? results.soak.errors + results.soak.warmup.errors : 0) +
+  (results.ab?.cases.reduce((n, c) => n + c.baseline.errors + c.change.errors, 0) ?? 0);
 results.meta.totalSeconds = Math.round((Date.now() - started) / 1000);
 const out = resolve(repoRoot, options.out);
 mkdirSync(dirname(out), { recursive: true });

@@ -13,8 +13,13 @@
  *   --duration=S --warmup=S            override the mode's seconds per case
  *   --soak-seconds=S --soak-rate=R     override the soak's 300 s and 150 req/s (~40 % of what flow A sustains unthrottled on SQLite here)
  *   --cpu-prof                         start the gateway with --cpu-prof (profiles in bench/profiles/)
- *   --out=FILE                         where to write the JSON (default bench/results.json)
+ *   --out=FILE                         where to write the JSON (default bench/results.json; --ab: bench/ab-results.json)
  *   --postgres-url=URL                 default $TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test
+ *   --ab=REV [--slices=N]              this checkout against git revision REV, both gateways running side by
+ *                                      side, each case measured in N alternated slices per build (default 8;
+ *                                      3 s after 1 s of warm-up, --duration/--warmup to change): the machine's
+ *                                      drift falls on both alike. SQLite unless --db says otherwise; REV runs
+ *                                      with this checkout's node_modules.
  */
 export type Mode = 'full' | 'quick' | 'smoke' | 'soak';
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -36,6 +41,8 @@ export interface Options {
   cpuProf: boolean;
   out: string;
   postgresUrl: string;
+  /** `--ab`: the revision compared with this checkout, and the slices per build and case. */
+  ab: { rev: string; slices: number } | undefined;
 }
 
 const MODES: Record<Mode, { warmup: number; duration: number; seed: number }> = {
@@ -61,15 +68,20 @@ export function parseOptions(argv: string[]): Options {
     const eq = arg.indexOf('=');
     flags.set(eq < 0 ? arg.slice(2) : arg.slice(2, eq), eq < 0 ? undefined : arg.slice(eq + 1));
   }
-  const known = ['quick', 'smoke', 'soak', 'no-postgres', 'db', 'only', 'no-scale', 'seed-orders', 'duration', 'warmup', 'soak-seconds', 'soak-rate', 'cpu-prof', 'out', 'postgres-url', 'connections'];
+  const known = ['quick', 'smoke', 'soak', 'no-postgres', 'db', 'only', 'no-scale', 'seed-orders', 'duration', 'warmup', 'soak-seconds', 'soak-rate', 'cpu-prof', 'out', 'postgres-url', 'connections', 'ab', 'slices'];
   for (const name of flags.keys()) if (!known.includes(name)) throw new UsageError(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(' ')})`);
 
   const chosen = (['quick', 'smoke', 'soak'] as const).filter((m) => flags.has(m));
   if (chosen.length > 1) throw new UsageError(`choose one of --quick, --smoke, --soak (got ${chosen.join(', ')})`);
   const mode: Mode = chosen[0] ?? 'full';
-  const defaults = MODES[mode];
+  const ab = flags.has('ab') ? { rev: flags.get('ab') ?? '', slices: flags.has('slices') ? Math.round(positive('slices', flags.get('slices'), 100)) : mode === 'smoke' ? 2 : 8 } : undefined;
+  if (ab && !ab.rev) throw new UsageError('--ab needs a git revision: --ab=HEAD~1');
+  if (ab && mode === 'soak') throw new UsageError('--ab and --soak do not go together');
+  if (!ab && flags.has('slices')) throw new UsageError('--slices goes with --ab');
+  // An A/B slice is short: the alternation, not the length of one slice, is what evens out the drift.
+  const defaults = ab && mode !== 'smoke' ? { ...MODES.quick, duration: 3 } : MODES[mode];
 
-  let databases: DatabaseKind[] = mode === 'soak' ? ['sqlite'] : ['sqlite', 'postgres'];
+  let databases: DatabaseKind[] = mode === 'soak' || ab ? ['sqlite'] : ['sqlite', 'postgres'];
   const db = flags.get('db');
   if (db !== undefined) {
     const list = db.split(',').filter(Boolean);
@@ -89,8 +101,8 @@ export function parseOptions(argv: string[]): Options {
     cases = CASE_NAMES.filter((c) => list.includes(c) || (list.includes('scale') && (c === 'userInitiatedPay' || c === 'placeOrder')));
   }
   const onlyList = only?.split(',') ?? [];
-  const floor = only === undefined || onlyList.includes('floor');
-  const scale = !flags.has('no-scale') && mode !== 'soak' && (only === undefined || onlyList.includes('scale'));
+  const floor = !ab && (only === undefined || onlyList.includes('floor'));
+  const scale = !ab && !flags.has('no-scale') && mode !== 'soak' && (only === undefined || onlyList.includes('scale'));
 
   return {
     mode,
@@ -105,7 +117,8 @@ export function parseOptions(argv: string[]): Options {
     soakSeconds: flags.has('soak-seconds') ? positive('soak-seconds', flags.get('soak-seconds'), 3600) : 300,
     soakRate: flags.has('soak-rate') ? Math.round(positive('soak-rate', flags.get('soak-rate'), 100_000)) : 150,
     cpuProf: flags.has('cpu-prof'),
-    out: flags.get('out') ?? 'bench/results.json',
+    out: flags.get('out') ?? (ab ? 'bench/ab-results.json' : 'bench/results.json'),
     postgresUrl: flags.get('postgres-url') ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    ab,
   };
 }

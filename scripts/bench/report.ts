@@ -1,4 +1,5 @@
 /** The results: one JSON document (bench/results.json) and the same figures as a table. */
+import { median, type AbResults } from './ab.js';
 import type { Measurement } from './cases.js';
 import type { DatabaseKind, Mode } from './options.js';
 import type { SoakResult } from './soak.js';
@@ -56,6 +57,8 @@ export interface BenchResults {
         walEndMiB: number | null;
       })
     | null;
+  /** `--ab`: this checkout against another revision, side by side. */
+  ab: AbResults | null;
   skipped: string[];
   failures: string[];
   errors: number;
@@ -122,6 +125,7 @@ export function table(results: BenchResults): string {
     out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
     out.push('(server CPU / gen. CPU: cores used by the server process and by the load generator while measured)');
   }
+  if (results.ab) out.push(...(rows.length > 0 ? [''] : []), ...abTable(results.ab, results.meta.commit));
   if (results.soak) {
     const s = results.soak;
     out.push(
@@ -134,6 +138,10 @@ export function table(results: BenchResults): string {
   }
   for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);
   if (results.soak) for (const p of [...results.soak.problems, ...results.soak.warmup.problems]) out.push(`  soak: ${p}`);
+  for (const c of results.ab?.cases ?? []) {
+    for (const p of c.baseline.problems) out.push(`  ${c.db}/${c.name} (${results.ab!.baselineCommit}): ${p}`);
+    for (const p of c.change.problems) out.push(`  ${c.db}/${c.name} (this checkout): ${p}`);
+  }
   for (const s of results.skipped) out.push(`SKIPPED: ${s}`);
   for (const f of results.failures) out.push(`FAILED: ${f}`);
   return out.join('\n');
@@ -141,3 +149,28 @@ export function table(results: BenchResults): string {
 
 const fixed = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const formatCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
+
+function abTable(ab: AbResults, commit: string | null): string[] {
+  const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', 'errors'];
+  // p99: the median of the slices' p99s (one slice's p99 rests on a few dozen requests).
+  const rows = ab.cases.map((c) => [
+    c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
+    c.db,
+    String(c.baseline.rps),
+    String(c.change.rps),
+    c.ratio.toFixed(3),
+    fixed(median(c.baseline.p99Ms)),
+    fixed(median(c.change.p99Ms)),
+    String(c.baseline.errors + c.change.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [
+    `A/B: ${ab.baselineRevision} (${ab.baselineCommit}) against this checkout (${commit ?? 'unknown'}), side by side, ` +
+      `${ab.cases[0]?.slices ?? 0} slices of ${ab.sliceSeconds} s (after ${ab.warmupSeconds} s of warm-up) per build and case, alternated`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '(p99: the median of the slices’ p99)',
+  ];
+}

@@ -2,9 +2,10 @@
  * `npm run bench -- --smoke` end to end (issue #6): the floor and every gateway case, on SQLite and on
  * Postgres when reachable, with the scale check, must run with zero errors — every answer HTTP 200/201
  * and SUCCESS, signatures valid. A functional check of the benchmark and of the gateway under
- * concurrent load; no timing is asserted (the machine may be busy with other tests).
+ * concurrent load; no timing is asserted (the machine may be busy with other tests). The same for
+ * `--ab` (this checkout against a git revision, side by side).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,3 +62,24 @@ it('runs every case with zero errors and writes them all to the results', { time
   }
   expect(results.errors).toBe(0);
 });
+
+it('--ab measures this checkout and another revision side by side, then removes the other’s worktree', { timeout: 180_000 }, async () => {
+  const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' });
+  const before = worktrees();
+  const out = join(dir, 'ab-results.json');
+  const { code, output } = await runBench(['--ab=HEAD', '--smoke', '--only=placeOrder', `--out=${out}`], 170_000);
+  expect(code, output).toBe(0);
+
+  const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+  expect(results.ab?.baselineCommit).toBe(execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim());
+  expect(results.ab?.cases.map((c) => `${c.db}/${c.name}`)).toEqual(['sqlite/placeOrder']);
+  const [placeOrder] = results.ab!.cases;
+  for (const side of [placeOrder!.baseline, placeOrder!.change]) {
+    expect(side.requests).toBeGreaterThan(0);
+    expect(side.errors).toBe(0);
+    expect(side.p99Ms).toHaveLength(2); // --smoke: two slices per build
+  }
+  expect(results.cases).toEqual([]); // no floor, no ordinary case
+  expect(worktrees()).toBe(before);
+});
+

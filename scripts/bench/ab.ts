@@ -1,0 +1,95 @@
+/**
+ * `npm run bench -- --ab=REV`: this checkout against another revision, on the same machine at the same
+ * time. On these shared VMs whole runs of one build move by ±10–15 % from one minute to the next, the
+ * floor too, so two runs cannot tell a 5 % change from noise. Here both gateways run side by side and
+ * each case is measured in slices alternated between them (A B, B A, A B, …): the drift falls on both
+ * alike (the same build against itself came out within ~5 %).
+ */
+import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Measurement } from './cases.js';
+import type { CaseName, DatabaseKind } from './options.js';
+
+/** One build's share of an A/B case, over all its slices. */
+export interface AbSide {
+  requests: number;
+  seconds: number;
+  rps: number;
+  /** p99 and p50 of each slice, in ms. */
+  p99Ms: number[];
+  p50Ms: number[];
+  errors: number;
+  problems: string[];
+}
+
+export interface AbCaseResult {
+  name: CaseName;
+  db: DatabaseKind;
+  slices: number;
+  baseline: AbSide;
+  change: AbSide;
+  /** change req/s ÷ baseline req/s. */
+  ratio: number;
+}
+
+export interface AbResults {
+  baselineRevision: string;
+  baselineCommit: string;
+  sliceSeconds: number;
+  warmupSeconds: number;
+  cases: AbCaseResult[];
+}
+
+/**
+ * A git worktree of `rev` in `dir`, built (its own scripts/build.mjs) and run with this checkout's
+ * node_modules: a revision whose dependencies differ needs its own install instead.
+ */
+export function checkoutRevision(repoRoot: string, rev: string, dir: string): { root: string; commit: string; remove(): void } {
+  const commit = execFileSync('git', ['rev-parse', '--short', `${rev}^{commit}`], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  execFileSync('git', ['worktree', 'add', '--detach', dir, commit], { cwd: repoRoot, stdio: 'ignore' });
+  const remove = () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: repoRoot, stdio: 'ignore' });
+  try {
+    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    execFileSync(process.execPath, [join(dir, 'scripts', 'build.mjs')], { cwd: dir, stdio: 'inherit' });
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { root: dir, commit, remove };
+}
+
+/**
+ * Measures one case in `slices` slices per build, alternated and each pair in the other order than the
+ * one before, so that neither build always runs first after a preparation or a warm-up.
+ */
+export async function abCase(name: CaseName, db: DatabaseKind, slices: number, run: [() => Promise<Measurement>, () => Promise<Measurement>], onSlice: (side: 0 | 1, m: Measurement) => void): Promise<AbCaseResult> {
+  const sides: [AbSide, AbSide] = [emptySide(), emptySide()];
+  for (let i = 0; i < slices; i++) {
+    for (const j of i % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const)) {
+      const m = await run[j]();
+      const side = sides[j];
+      side.requests += m.requests;
+      side.seconds += m.durationSeconds;
+      side.p99Ms.push(m.latencyMs.p99);
+      side.p50Ms.push(m.latencyMs.p50);
+      side.errors += m.errors + m.warmup.errors;
+      for (const problem of [...m.problems, ...m.warmup.problems]) if (!side.problems.includes(problem)) side.problems.push(problem);
+      onSlice(j, m);
+    }
+  }
+  for (const side of sides) side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
+  const [baseline, change] = sides;
+  return { name, db, slices, baseline, change, ratio: baseline.rps > 0 ? Math.round((change.rps / baseline.rps) * 1000) / 1000 : 0 };
+}
+
+function emptySide(): AbSide {
+  return { requests: 0, seconds: 0, rps: 0, p99Ms: [], p50Ms: [], errors: 0, problems: [] };
+}
+
+export const median = (values: readonly number[]): number => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
