@@ -41,7 +41,7 @@ const CHECKPOINT_INTERVAL_MS = 200;
 /**
  * SQLite starts the WAL over only when a writer begins a transaction with all of the WAL copied into
  * the database file. Under steady writes the reader's checkpoints never get there (the writer keeps
- * adding pages while they copy), and the WAL file grew without end (~25 MB/s under placeOrder load).
+ * adding pages while they copy), and the WAL file grew without end (~28 MB/s under placeOrder load).
  * So once a reader's checkpoint finds the WAL past this many pages (16 MB), the writer checkpoints
  * too as its next transaction begins: only what was written since the reader's, after which that
  * transaction starts the WAL over.
