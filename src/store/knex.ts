@@ -98,12 +98,19 @@ export function sqliteWriterTransaction<T>(
   return knex.transaction(async (trx) => {
     const connection = (await trx.client.acquireConnection()) as SqliteConnection;
     const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
-    // Allowed inside the BEGIN knex sent: a deferred transaction holds nothing until it reads.
-    if (checkpointDue()) await exec(CHECKPOINT);
-    return work(trx, () => exec(checkpointDue() ? `COMMIT; ${CHECKPOINT}; BEGIN` : 'COMMIT; BEGIN'));
+    // Right after a BEGIN, which a deferred transaction allows: it holds nothing until it reads. A call
+    // of its own, whose failure is not the transaction's: it only leaves the WAL to start over later
+    // (in one call with `COMMIT; BEGIN` its failure would pass for the COMMIT's, once that succeeded).
+    const checkpointIfDue = async () => {
+      if (checkpointDue()) await exec('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined);
+    };
+    await checkpointIfDue();
+    return work(trx, async () => {
+      await exec('COMMIT; BEGIN');
+      await checkpointIfDue();
+    });
   });
 }
-const CHECKPOINT = 'PRAGMA wal_checkpoint(PASSIVE)';
 
 export function isPostgres(db: Knex | Knex.Transaction): boolean {
   return db.client.config.client === 'pg';

@@ -49,6 +49,17 @@ describe('group commit on SQLite', () => {
   const insert = (id: string, n: number) => ({ trx }: Tx) => trx('items').insert({ id, n }).then(() => id);
   const ids = async () => (await db('items').orderBy('id').select('id')).map((r: { id: string }) => r.id);
 
+  /** 'first' and 'a' in a group held running while 'b' and 'c' queue: two groups, `COMMIT; BEGIN` between them. */
+  async function twoGroups(run: typeof transaction): Promise<string[]> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const group = [run(async (tx) => (await released, insert('first', 0)(tx))), run(insert('a', 1))];
+    await new Promise((r) => setTimeout(r, 20)); // that group is running: the next ones queue
+    const next = ['b', 'c'].map((id) => run(insert(id, 1)));
+    release();
+    return Promise.all([...group, ...next]);
+  }
+
   it('runs transactions that queue up together in one, and answers each caller with its own result', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => transaction(insert(`t${i}`, i))));
     expect(results).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
@@ -114,15 +125,28 @@ describe('group commit on SQLite', () => {
         ),
       ),
     );
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const group = [flaky(async (tx) => (await released, insert('first', 0)(tx))), flaky(insert('a', 1))];
-    await new Promise((r) => setTimeout(r, 20)); // that group is running: the next ones queue
-    const next = ['b', 'c'].map((id) => flaky(insert(id, 1)));
-    release();
-    expect(await Promise.all([...group, ...next])).toEqual(['first', 'a', 'b', 'c']);
+    expect(await twoGroups(flaky)).toEqual(['first', 'a', 'b', 'c']);
     expect(await ids()).toEqual(['a', 'b', 'c', 'first']);
     expect(failNext).toBe(false);
+  });
+
+  it('a WAL checkpoint that fails fails no transaction and repeats none: a committed group stays committed once', async () => {
+    // The writer's one connection, made to fail every checkpoint the way SQLite would: what comes
+    // before the PRAGMA in the same call runs, then the call fails.
+    const connection = (await db.client.acquireConnection()) as { exec(sql: string, callback: (error: Error | null) => void): void };
+    const exec = connection.exec.bind(connection);
+    connection.exec = (sql, callback) => {
+      const at = sql.indexOf('PRAGMA wal_checkpoint');
+      if (at < 0) return exec(sql, callback);
+      const failure = new Error('SQLITE_IOERR: disk I/O error');
+      if (sql.slice(0, at).trim() === '') return callback(failure);
+      exec(sql.slice(0, at), (error) => callback(error ?? failure));
+    };
+    db.client.releaseConnection(connection);
+    // A checkpoint is due at every transaction and between every two groups.
+    const checkpointing = groupCommit<Tx>((work) => sqliteWriterTransaction(db, (trx, commitAndBegin) => work((lock) => ({ trx, lock }), commitAndBegin), () => true));
+    expect(await twoGroups(checkpointing)).toEqual(['first', 'a', 'b', 'c']);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'first']);
   });
 
   it('a transaction that throws gets its error and leaves nothing; the others of its group commit', async () => {
