@@ -3,9 +3,10 @@
  * shares an event loop with them. Every child started here is stopped by its own PID, also when the
  * runner fails or is interrupted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 
 const children = new Set<ChildProcess>();
 
@@ -148,6 +149,30 @@ export function fileSizePeakTracker(path: string): { stop(): number | undefined 
 }
 
 // ---- CPU -----------------------------------------------------------------------------------------
+
+/**
+ * Gives `serverPid` the last core and `generatorPid` the others (every thread of each, with taskset),
+ * until `release()` gives the generator every core back. Undefined, and nothing changed, on one core
+ * or without taskset.
+ */
+export function pinCores(serverPid: number, generatorPid: number): { release(): void } | undefined {
+  const count = cpus().length;
+  if (count < 2) return undefined;
+  const taskset = (cores: string, pid: number) => execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cores, String(pid)], { stdio: 'ignore' });
+  const all = `0-${count - 1}`;
+  try {
+    taskset(String(count - 1), serverPid);
+    taskset(`0-${count - 2}`, generatorPid);
+  } catch {
+    try {
+      taskset(all, generatorPid);
+    } catch {
+      // no taskset: nothing was pinned
+    }
+    return undefined;
+  }
+  return { release: () => taskset(all, generatorPid) };
+}
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux/x86-64 and arm64
 

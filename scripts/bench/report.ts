@@ -42,6 +42,12 @@ export interface BenchResults {
     bodyCheck: string;
     /** Share of the whole machine (0–1) busy in the second before the run: others' load skews the figures. */
     machineBusyBefore: number | null;
+    /**
+     * Whether the floor had a core to itself and the load generator the other while it was measured
+     * (processes.ts, pinCores); false where that could not be done (one core, no taskset), null when
+     * no floor was measured.
+     */
+    floorOnItsOwnCore: boolean | null;
     totalSeconds?: number;
   };
   cases: CaseResult[];

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, inject, it } from 'vitest';
@@ -61,6 +61,8 @@ it('runs every case with zero errors and writes them all to the results', { time
     else expect(c.peakWalMiB, c.id).toBeNull();
   }
   expect(results.errors).toBe(0);
+  // The floor measured with a core of its own (this machine kind: 2 cores, taskset).
+  expect(results.meta.floorOnItsOwnCore).toBe(cpus().length >= 2);
 });
 
 it('--ab measures this checkout and another revision side by side, then removes the other’s worktree', { timeout: 180_000 }, async () => {
