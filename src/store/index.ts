@@ -48,6 +48,27 @@ const CHECKPOINT_INTERVAL_MS = 200;
  */
 const WAL_RESTART_PAGES = 4000;
 
+/**
+ * The reader's checkpoints, every CHECKPOINT_INTERVAL_MS; `writerCheckpointDue` is true once for each
+ * of them that found the WAL at `restartPages` or more.
+ */
+function walCheckpoints(reader: Knex, restartPages: number): { writerCheckpointDue: () => boolean; stop: () => void } {
+  let due = false;
+  const checkpoint = async () => {
+    const [wal] = (await reader.raw('PRAGMA wal_checkpoint(PASSIVE)')) as { log: number }[];
+    due = (wal?.log ?? 0) >= restartPages;
+  };
+  const timer = setInterval(() => void checkpoint().catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref();
+  return {
+    writerCheckpointDue: () => {
+      if (!due) return false;
+      due = false;
+      return true;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 export async function openDatabase(options: DatabaseOptions, onAuditError: (error: unknown) => void = () => {}): Promise<Database & { knex: Knex }> {
   const sqlite = !isPostgresUrl(options.url);
   const knex = createKnex({ ...options, sqliteAutocheckpoint: false });
@@ -55,17 +76,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // SQLite: one writer connection serialises every transaction; reads outside transactions go to a
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = sqlite ? createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 }) : knex;
-  let walRestartDue = false;
-  const checkpoint = async () => {
-    const [wal] = (await reader.raw('PRAGMA wal_checkpoint(PASSIVE)')) as { log: number }[];
-    walRestartDue = (wal?.log ?? 0) >= (options.sqliteWalRestartPages ?? WAL_RESTART_PAGES);
-  };
-  const checkpoints = sqlite ? setInterval(() => void checkpoint().catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref() : undefined;
-  const writerCheckpointDue = () => {
-    if (!walRestartDue) return false;
-    walRestartDue = false; // once for each reader checkpoint that found the WAL long
-    return true;
-  };
+  const checkpoints = sqlite ? walCheckpoints(reader, options.sqliteWalRestartPages ?? WAL_RESTART_PAGES) : undefined;
   // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
   // grouped, and the statements of a group's transactions batched.
   const transaction: Database['transaction'] = sqlite
@@ -73,7 +84,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
         sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
           const batch = statementBatch();
           return work((lock) => repositories(trx, lock, batch), commitAndBegin);
-        }, writerCheckpointDue),
+        }, checkpoints?.writerCheckpointDue),
       )
     : (work) => knex.transaction((trx) => work(repositories(trx)));
   // The audit's batches are written like every write, in a transaction: on SQLite one joins a group
@@ -96,7 +107,7 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
       }
     },
     async close() {
-      clearInterval(checkpoints);
+      checkpoints?.stop();
       await audit.flush();
       if (reader !== knex) await reader.destroy();
       await knex.destroy();

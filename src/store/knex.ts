@@ -101,13 +101,11 @@ export function sqliteWriterTransaction<T>(
     // Right after a BEGIN, which a deferred transaction allows: it holds nothing until it reads. A call
     // of its own, whose failure is not the transaction's: it only leaves the WAL to start over later
     // (in one call with `COMMIT; BEGIN` its failure would pass for the COMMIT's, once that succeeded).
-    const checkpointIfDue = async () => {
-      if (checkpointDue()) await exec('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined);
-    };
-    await checkpointIfDue();
+    const checkpoint = () => exec('PRAGMA wal_checkpoint(PASSIVE)').catch(() => undefined);
+    if (checkpointDue()) await checkpoint();
     return work(trx, async () => {
       await exec('COMMIT; BEGIN');
-      await checkpointIfDue();
+      if (checkpointDue()) await checkpoint();
     });
   });
 }
