@@ -122,12 +122,7 @@ async function runFloor(): Promise<void> {
   // req/s here, on two ~2,100–2,400, and left to the scheduler either, from one run to the next.
   const pinned = pinCores(child.pid, process.pid);
   results.meta.floorOnItsOwnCore = pinned !== undefined;
-  let m;
-  try {
-    m = await measure(url, child, options, async () => prepared);
-  } finally {
-    pinned?.release();
-  }
+  const m = await measure(url, child, options, async () => prepared).finally(() => pinned?.release());
   results.cases.push(caseResult('floor', null, null, null, m));
   log(`  ${Math.round(m.rps)} req/s, ${m.errors} errors`);
   await child.stop();

@@ -105,35 +105,21 @@ export function rssPeakTracker(pid: number): { stop(): number | undefined } {
   } catch {
     // not permitted here: polling alone
   }
-  let polled = rssBytes(pid) ?? 0;
-  const timer = setInterval(() => {
-    polled = Math.max(polled, rssBytes(pid) ?? 0);
-  }, 100);
-  timer.unref();
+  const polled = peakTracker(() => rssBytes(pid));
   return {
     stop() {
-      clearInterval(timer);
       const hwm = hwmReset ? statusField(pid, 'VmHWM') : undefined;
-      const peak = Math.max(polled, hwm ?? 0, rssBytes(pid) ?? 0);
+      const peak = Math.max(polled.stop() ?? 0, hwm ?? 0);
       return peak > 0 ? peak : undefined;
     },
   };
 }
 
-/** A file's size in bytes, or undefined if it does not exist. */
-export function fileSize(path: string): number | undefined {
-  try {
-    return statSync(path).size;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The largest size a file reaches while tracked (polled every 100 ms); undefined if it never exists. */
-export function fileSizePeakTracker(path: string): { stop(): number | undefined } {
+/** The highest value `read` gives while tracked (polled every 100 ms, and at start and stop). */
+function peakTracker(read: () => number | undefined): { stop(): number | undefined } {
   let peak: number | undefined;
   const poll = () => {
-    const now = fileSize(path);
+    const now = read();
     if (now !== undefined) peak = Math.max(peak ?? 0, now);
   };
   poll();
@@ -147,6 +133,18 @@ export function fileSizePeakTracker(path: string): { stop(): number | undefined 
     },
   };
 }
+
+/** A file's size in bytes, or undefined if it does not exist. */
+export function fileSize(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest size a file reaches while tracked; undefined if it never exists. */
+export const fileSizePeakTracker = (path: string) => peakTracker(() => fileSize(path));
 
 // ---- CPU -----------------------------------------------------------------------------------------
 

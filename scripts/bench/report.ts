@@ -124,11 +124,9 @@ export function table(results: BenchResults): string {
     c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
     c.detail.generatorCpuCores.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const out: string[] = [];
   if (rows.length > 0) {
-    out.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+    out.push(...columns(header, rows, 3));
     out.push('(server CPU / gen. CPU: cores used by the server process and by the load generator while measured)');
   }
   if (results.ab) out.push(...(rows.length > 0 ? [''] : []), ...abTable(results.ab, results.meta.commit));
@@ -169,14 +167,17 @@ function abTable(ab: AbResults, commit: string | null): string[] {
     fixed(median(c.change.p99Ms)),
     String(c.baseline.errors + c.change.errors),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [
     `A/B: ${ab.baselineRevision} (${ab.baselineCommit}) against this checkout (${commit ?? 'unknown'}), side by side, ` +
       `${ab.cases[0]?.slices ?? 0} slices of ${ab.sliceSeconds} s (after ${ab.warmupSeconds} s of warm-up) per build and case, alternated`,
-    line(header),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.map(line),
+    ...columns(header, rows, 2),
     '(p99: the median of the slices’ p99)',
   ];
+}
+
+/** A header, a rule and the rows, in columns: the first `textColumns` aligned left, the figures right. */
+function columns(header: string[], rows: string[][], textColumns: number): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
