@@ -8,7 +8,8 @@
  *
  * For each case: requests/s, p50/p99/max latency, errors (anything but HTTP 200 + SUCCESS for Alipay+
  * APIs, 201 for the merchant API, plus connection errors and timeouts), the gateway's peak RSS, and the
- * ratio to the floor. The table goes to stdout, the figures to bench/results.json. The exit code is
+ * ratio to the floor: to the floor measured at the start, and to the floor measured again just before
+ * and after the case (this VM's speed drifts over minutes). The table goes to stdout, the figures to bench/results.json. The exit code is
  * non-zero when any case had an error or could not run, so `--smoke` doubles as a functional test.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abCase, checkoutRevision } from './bench/ab.js';
-import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState } from './bench/cases.js';
+import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState, type Measurement } from './bench/cases.js';
 import { postgresReachable, startGateway, type GatewayHandle } from './bench/gateway.js';
 import { parseOptions, UsageError, type DatabaseKind, type Options } from './bench/options.js';
 import { freePort, machineBusy, pinCores, startChild, waitReady } from './bench/processes.js';
@@ -82,6 +83,7 @@ const results: BenchResults = {
     signatureCheck: `every answer's signature on the first 20 answers of each run, then one in ${SIGNATURE_SAMPLE}`,
     machineBusyBefore: null,
     floorOnItsOwnCore: null,
+    nearbyFloorSeconds: null,
     bodyCheck: 'every answer: HTTP 200 and result SUCCESS/S (Alipay+ APIs), HTTP 201 with a PENDING order and its codeValue (POST /v1/orders)',
   },
   cases: [],
@@ -98,7 +100,13 @@ const keys: BenchKeys = { alipayplus: newKeyPair(), acqp: newKeyPair() };
 const cpuProfileDir = options.cpuProf ? join(repoRoot, 'bench', 'profiles') : undefined;
 if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
 
-async function runFloor(): Promise<void> {
+/** The floor's process, kept running after its first measurement to be measured again between cases. */
+interface Floor {
+  /** A short measurement (options.nearbyFloorSeconds) on a quiet machine: its req/s. */
+  measureAgain(): Promise<number>;
+}
+
+async function startFloor(): Promise<Floor> {
   log('floor: bare node:http + RSA verify/sign, as a child process');
   const port = await freePort();
   const child = startChild(
@@ -120,12 +128,46 @@ async function runFloor(): Promise<void> {
   const prepared = await floorSource(keys);
   // The floor is one thread serving and one generating load: sharing a core they measured ~1,650
   // req/s here, on two ~2,100–2,400, and left to the scheduler either, from one run to the next.
-  const pinned = pinCores(child.pid, process.pid);
-  results.meta.floorOnItsOwnCore = pinned !== undefined;
-  const m = await measure(url, child, options, async () => prepared).finally(() => pinned?.release());
+  const run = (o: Options) => {
+    const pinned = pinCores(child.pid, process.pid);
+    results.meta.floorOnItsOwnCore = pinned !== undefined;
+    return measure(url, child, o, async () => prepared).finally(() => pinned?.release());
+  };
+  const m = await run(options);
   results.cases.push(caseResult('floor', null, null, null, m));
   log(`  ${Math.round(m.rps)} req/s, ${m.errors} errors`);
-  await child.stop();
+  results.meta.nearbyFloorSeconds = options.nearbyFloorSeconds;
+  const again = { ...options, warmupSeconds: 1, durationSeconds: options.nearbyFloorSeconds };
+  return {
+    async measureAgain() {
+      await quietMachine();
+      const n = await run(again);
+      if (n.errors > 0) results.failures.push(`floor measured again: ${n.errors} errors: ${n.problems.join('; ')}`);
+      log(`  floor again: ${Math.round(n.rps)} req/s`);
+      return n.rps;
+    },
+  };
+}
+
+/**
+ * Each case between two measurements of the floor (the one after a case is the one before the next):
+ * its ratio to the floor of the same minutes, not only to the floor of the run's start.
+ */
+function betweenFloors(floor: Floor | undefined) {
+  let previous: number | undefined;
+  return {
+    async measure(run: () => Promise<Measurement>): Promise<{ m: Measurement; nearbyFloorRps: number | null }> {
+      if (!floor) return { m: await run(), nearbyFloorRps: null };
+      const before = previous ?? (await floor.measureAgain());
+      const m = await run();
+      previous = await floor.measureAgain();
+      return { m, nearbyFloorRps: (before + previous) / 2 };
+    },
+    /** After seeding: the last floor is minutes old. */
+    forget() {
+      previous = undefined;
+    },
+  };
 }
 
 /** Starts the gateway built in `root` (this checkout's, or with --ab the other revision's). */
@@ -156,18 +198,19 @@ async function quietMachine(): Promise<void> {
   }
 }
 
-async function runDatabase(kind: DatabaseKind): Promise<void> {
+async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promise<void> {
   await withGateway(kind, async (gw) => {
     const store = openStore(gw.databaseUrl, gw.schema);
     try {
       await warmUp(kind, gw);
       const state: CaseState = { paidRequestIds: [] };
       const cases = caseRunner(gw, keys, options, state);
+      const floors = betweenFloors(floor);
       for (const name of options.cases) {
         const storeOrders = await countPayments(store);
         log(`  ${kind}/${name}: warm-up ${options.warmupSeconds} s, measure ${options.durationSeconds} s`);
-        const m = await cases[name]();
-        results.cases.push(caseResult(name, kind, 'empty', storeOrders, m));
+        const { m, nearbyFloorRps } = await floors.measure(() => cases[name]());
+        results.cases.push(caseResult(name, kind, 'empty', storeOrders, m, nearbyFloorRps));
         log(`    ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`);
       }
       if (!options.scale) return;
@@ -179,11 +222,12 @@ async function runDatabase(kind: DatabaseKind): Promise<void> {
       results.seeding.push({ db: kind, orders: options.seedOrders, seconds, storeOrdersAfter });
       log(`    ${seconds.toFixed(1)} s; ${storeOrdersAfter} orders in the store`);
       await quietMachine();
+      floors.forget();
       for (const name of (['userInitiatedPay', 'placeOrder'] as const).filter((c) => options.cases.includes(c))) {
         const storeOrders = await countPayments(store);
         log(`  ${kind}/${name} with ${storeOrders} orders in the store`);
-        const m = await cases[name]();
-        results.cases.push(caseResult(name, kind, 'seeded', storeOrders, m));
+        const { m, nearbyFloorRps } = await floors.measure(() => cases[name]());
+        results.cases.push(caseResult(name, kind, 'seeded', storeOrders, m, nearbyFloorRps));
         log(`    ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`);
       }
     } finally {
@@ -265,9 +309,14 @@ async function main(): Promise<void> {
     for (const kind of databases) await runSoak(kind).catch((error) => results.failures.push(`soak on ${kind}: ${(error as Error).stack ?? error}`));
     return;
   }
-  if (options.floor) await runFloor().catch((error) => results.failures.push(`floor: ${(error as Error).stack ?? error}`));
+  const floor = options.floor
+    ? await startFloor().catch((error) => {
+        results.failures.push(`floor: ${(error as Error).stack ?? error}`);
+        return undefined;
+      })
+    : undefined;
   if (options.cases.length === 0) return;
-  for (const kind of databases) await runDatabase(kind).catch((error) => results.failures.push(`${kind}: ${(error as Error).stack ?? error}`));
+  for (const kind of databases) await runDatabase(kind, floor).catch((error) => results.failures.push(`${kind}: ${(error as Error).stack ?? error}`));
 }
 
 try {

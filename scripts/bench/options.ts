@@ -1,8 +1,9 @@
 /**
  * Command-line options of `npm run bench` and the durations of each mode.
  *
- *   npm run bench                      full run: every case 20 s after 5 s of warm-up
- *   npm run bench -- --quick           80–120 s on 2 cores: 3 s per case after 1 s of warm-up
+ *   npm run bench                      full run: every case 20 s after 5 s of warm-up, the floor 20 s at the
+ *                                      start and 5 s between cases (the "floor nearby" of each case)
+ *   npm run bench -- --quick           ~2 minutes on 2 cores: 3 s per case after 1 s of warm-up, floor nearby 2 s
  *   npm run bench -- --smoke           seconds per case, 10^4 seeded orders: a functional check (npm test)
  *   npm run bench -- --soak            5 minutes at a steady rate (SQLite unless --db says otherwise)
  *   --no-postgres                      SQLite only (same as --db=sqlite)
@@ -36,6 +37,8 @@ export interface Options {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /** The floor measured again before and after each gateway case, for this long (after 1 s of warm-up). */
+  nearbyFloorSeconds: number;
   soakSeconds: number;
   soakRate: number;
   cpuProf: boolean;
@@ -45,12 +48,12 @@ export interface Options {
   ab: { rev: string; slices: number } | undefined;
 }
 
-const MODES: Record<Mode, { warmup: number; duration: number; seed: number }> = {
-  full: { warmup: 5, duration: 20, seed: 100_000 },
-  quick: { warmup: 1, duration: 3, seed: 100_000 },
+const MODES: Record<Mode, { warmup: number; duration: number; nearbyFloor: number; seed: number }> = {
+  full: { warmup: 5, duration: 20, nearbyFloor: 5, seed: 100_000 },
+  quick: { warmup: 1, duration: 3, nearbyFloor: 2, seed: 100_000 },
   // The smoke run checks that every case works end to end; its figures mean little.
-  smoke: { warmup: 1, duration: 2, seed: 10_000 },
-  soak: { warmup: 5, duration: 0, seed: 0 },
+  smoke: { warmup: 1, duration: 2, nearbyFloor: 1, seed: 10_000 },
+  soak: { warmup: 5, duration: 0, nearbyFloor: 0, seed: 0 },
 };
 
 export class UsageError extends Error {}
@@ -114,6 +117,7 @@ export function parseOptions(argv: string[]): Options {
     connections: flags.has('connections') ? Math.round(positive('connections', flags.get('connections'), 1000)) : 10,
     warmupSeconds: flags.has('warmup') ? positive('warmup', flags.get('warmup'), 30) : defaults.warmup,
     durationSeconds: flags.has('duration') ? positive('duration', flags.get('duration'), 120) : defaults.duration,
+    nearbyFloorSeconds: defaults.nearbyFloor,
     soakSeconds: flags.has('soak-seconds') ? positive('soak-seconds', flags.get('soak-seconds'), 3600) : 300,
     soakRate: flags.has('soak-rate') ? Math.round(positive('soak-rate', flags.get('soak-rate'), 100_000)) : 150,
     cpuProf: flags.has('cpu-prof'),

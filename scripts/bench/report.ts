@@ -19,9 +19,19 @@ export interface CaseResult {
   peakRssMiB: number | null;
   /** SQLite: the largest the write-ahead log grew while measured. */
   peakWalMiB: number | null;
+  /** rps ÷ the floor measured at the start of the run. */
   ratioToFloor: number | null;
+  /**
+   * The floor's req/s measured just before and just after this case (their mean): the VM's speed drifts
+   * by ±15 % over minutes, so the floor of the run's start can be from a faster or slower stretch.
+   */
+  nearbyFloorRps: number | null;
+  /** rps ÷ nearbyFloorRps. */
+  ratioToNearbyFloor: number | null;
   /** Scale check only: rps with the seeded store / rps with the empty store. */
   ratioToEmpty: number | null;
+  /** Scale check only: the same, each side first divided by its floor nearby (the drift taken out). */
+  ratioToEmptyNearbyFloor: number | null;
   detail: Omit<Measurement, 'rps' | 'latencyMs' | 'requests' | 'errors' | 'peakRssBytes' | 'peakWalBytes'>;
 }
 
@@ -48,6 +58,8 @@ export interface BenchResults {
      * no floor was measured.
      */
     floorOnItsOwnCore: boolean | null;
+    /** How long the floor is measured before and after each gateway case (CaseResult.nearbyFloorRps). */
+    nearbyFloorSeconds: number | null;
     totalSeconds?: number;
   };
   cases: CaseResult[];
@@ -72,7 +84,7 @@ export interface BenchResults {
 
 export const mib = (bytes: number | undefined): number | null => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
 
-export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement): CaseResult {
+export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement, nearbyFloorRps: number | null = null): CaseResult {
   const { rps, latencyMs, requests, errors, peakRssBytes, peakWalBytes, ...detail } = m;
   return {
     id: db ? `${db}/${name}${store === 'seeded' ? '@seeded' : ''}` : name,
@@ -87,19 +99,27 @@ export function caseResult(name: string, db: DatabaseKind | null, store: CaseRes
     peakRssMiB: mib(peakRssBytes),
     peakWalMiB: mib(peakWalBytes),
     ratioToFloor: null,
+    nearbyFloorRps: nearbyFloorRps === null ? null : Math.round(nearbyFloorRps),
+    ratioToNearbyFloor: null,
     ratioToEmpty: null,
+    ratioToEmptyNearbyFloor: null,
     detail,
   };
 }
 
-/** Fills in the ratios: to the floor of the same run, and seeded / empty for the scale check. */
+/** Fills in the ratios: to the floor of the same run (at its start and nearby), and seeded / empty for the scale check. */
 export function addRatios(results: BenchResults): void {
   const floor = results.cases.find((c) => c.name === 'floor');
+  const toNearbyFloor = (c: CaseResult) => (c.nearbyFloorRps ? c.rps / c.nearbyFloorRps : null);
   for (const c of results.cases) {
     if (floor && c !== floor && floor.rps > 0) c.ratioToFloor = round3(c.rps / floor.rps);
+    const nearby = toNearbyFloor(c);
+    if (nearby !== null) c.ratioToNearbyFloor = round3(nearby);
     if (c.store === 'seeded') {
       const empty = results.cases.find((e) => e.db === c.db && e.name === c.name && e.store === 'empty');
       if (empty && empty.rps > 0) c.ratioToEmpty = round3(c.rps / empty.rps);
+      const emptyNearby = empty ? toNearbyFloor(empty) : null;
+      if (nearby !== null && emptyNearby) c.ratioToEmptyNearbyFloor = round3(nearby / emptyNearby);
     }
   }
 }
@@ -107,7 +127,7 @@ export function addRatios(results: BenchResults): void {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
-  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', '× empty', 'server CPU', 'gen. CPU'];
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU'];
   const rows = results.cases.map((c) => [
     c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
     c.db ?? '-',
@@ -119,15 +139,22 @@ export function table(results: BenchResults): string {
     String(c.errors),
     c.peakRssMiB === null ? '-' : c.peakRssMiB.toFixed(1),
     c.peakWalMiB === null ? '-' : c.peakWalMiB.toFixed(1),
-    c.ratioToFloor === null ? '-' : c.ratioToFloor.toFixed(2),
-    c.ratioToEmpty === null ? '-' : c.ratioToEmpty.toFixed(2),
+    ratio(c.ratioToFloor),
+    c.nearbyFloorRps === null ? '-' : String(c.nearbyFloorRps),
+    ratio(c.ratioToNearbyFloor),
+    ratio(c.ratioToEmpty),
+    ratio(c.ratioToEmptyNearbyFloor),
     c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
     c.detail.generatorCpuCores.toFixed(2),
   ]);
   const out: string[] = [];
   if (rows.length > 0) {
     out.push(...columns(header, rows, 3));
-    out.push('(server CPU / gen. CPU: cores used by the server process and by the load generator while measured)');
+    out.push(
+      '(× floor: to the floor measured at the start; floor nearby: the floor measured again just before and after the case, their mean;',
+      ' × empty adj.: the scale ratio with each side first divided by its floor nearby;',
+      ' server CPU / gen. CPU: cores used by the server process and by the load generator while measured)',
+    );
   }
   if (results.ab) out.push(...(rows.length > 0 ? [''] : []), ...abTable(results.ab, results.meta.commit));
   if (results.soak) {
@@ -151,6 +178,7 @@ export function table(results: BenchResults): string {
   return out.join('\n');
 }
 
+const ratio = (r: number | null) => (r === null ? '-' : r.toFixed(2));
 const fixed = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const formatCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
 

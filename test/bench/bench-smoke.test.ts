@@ -59,6 +59,13 @@ it('runs every case with zero errors and writes them all to the results', { time
     // The WAL's size is watched where there is one: SQLite's.
     if (c.db === 'sqlite') expect(c.peakWalMiB, c.id).toBeGreaterThan(0);
     else expect(c.peakWalMiB, c.id).toBeNull();
+    // Every gateway case has the floor measured again around it, and its ratios to both floors.
+    if (c.db !== null) {
+      expect(c.nearbyFloorRps, c.id).toBeGreaterThan(0);
+      expect(c.ratioToFloor, c.id).toBeGreaterThan(0);
+      expect(c.ratioToNearbyFloor, c.id).toBeGreaterThan(0);
+    }
+    if (c.store === 'seeded') expect(c.ratioToEmptyNearbyFloor, c.id).toBeGreaterThan(0);
   }
   expect(results.errors).toBe(0);
   // The floor measured with a core of its own (this machine kind: 2 cores, taskset).

@@ -1,0 +1,59 @@
+/**
+ * The bench's ratios (scripts/bench/report.ts): to the floor of the run's start, to the floor measured
+ * around the case, and the scale check's seeded ÷ empty with and without each side's floor nearby.
+ */
+import { expect, it } from 'vitest';
+import type { Measurement } from '../../scripts/bench/cases.js';
+import { addRatios, caseResult, table, type BenchResults } from '../../scripts/bench/report.js';
+
+const measurement = (rps: number): Measurement => ({
+  requests: rps * 10,
+  durationSeconds: 10,
+  rps,
+  latencyMs: { p50: 5, p99: 20, max: 40, mean: 6 },
+  errors: 0,
+  connectionErrors: 0,
+  timeouts: 0,
+  badAnswers: 0,
+  problems: [],
+  poolWrapped: 0,
+  poolSize: 0,
+  warmup: { seconds: 1, requests: rps, rps, errors: 0, problems: [] },
+  peakRssBytes: 100 * 2 ** 20,
+  peakWalBytes: undefined,
+  serverCpuCores: 1,
+  generatorCpuCores: 0.2,
+});
+
+function results(cases: BenchResults['cases']): BenchResults {
+  return { meta: { nearbyFloorSeconds: 5 } as BenchResults['meta'], cases, seeding: [], soak: null, ab: null, skipped: [], failures: [], errors: 0 };
+}
+
+it('divides each case by the floor of the start and by the floor measured around it', () => {
+  const r = results([caseResult('floor', null, null, null, measurement(2000)), caseResult('placeOrder', 'sqlite', 'empty', 0, measurement(900), 1500)]);
+  addRatios(r);
+  const [floor, placeOrder] = r.cases;
+  expect(floor!.ratioToFloor).toBeNull();
+  expect(placeOrder).toMatchObject({ ratioToFloor: 0.45, nearbyFloorRps: 1500, ratioToNearbyFloor: 0.6 });
+});
+
+it('takes the drift out of the scale ratio by dividing each side by its own floor nearby', () => {
+  // The seeded run fell in a stretch where the floor, too, was 20 % slower: the store cost nothing.
+  const r = results([
+    caseResult('floor', null, null, null, measurement(2000)),
+    caseResult('userInitiatedPay', 'sqlite', 'empty', 3000, measurement(1400), 2000),
+    caseResult('userInitiatedPay', 'sqlite', 'seeded', 103_000, measurement(1120), 1600),
+  ]);
+  addRatios(r);
+  const seeded = r.cases[2]!;
+  expect(seeded.ratioToEmpty).toBe(0.8);
+  expect(seeded.ratioToEmptyNearbyFloor).toBe(1);
+  expect(r.cases[1]!.ratioToEmpty).toBeNull();
+});
+
+it('leaves the nearby ratios empty when no floor was measured around the case (--only without floor)', () => {
+  const r = results([caseResult('placeOrder', 'sqlite', 'empty', 0, measurement(900)), caseResult('placeOrder', 'sqlite', 'seeded', 100_000, measurement(880))]);
+  addRatios(r);
+  expect(r.cases[1]).toMatchObject({ ratioToFloor: null, nearbyFloorRps: null, ratioToNearbyFloor: null, ratioToEmpty: 0.978, ratioToEmptyNearbyFloor: null });
+  expect(table(r)).toContain('placeOrder');
+});
