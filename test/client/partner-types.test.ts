@@ -1,11 +1,14 @@
 /** The README's partner recipe: openapi-typescript straight from the served spec (its $refs resolve over HTTP). */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -14,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => gw?.close());
 
 it('generates the merchant API types from GET /openapi/merchant.yaml in one command', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'partner-')); // a partner's folder: none of this repo's config applies
+  const dir = temp.make('partner-'); // a partner's folder: none of this repo's config applies
   const out = join(dir, 'merchant-api.ts');
   await promisify(execFile)(join(process.cwd(), 'node_modules/.bin/openapi-typescript'), [`${gw.url}/openapi/merchant.yaml`, '-o', out], { cwd: dir });
   const types = readFileSync(out, 'utf8');

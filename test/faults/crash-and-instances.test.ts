@@ -7,8 +7,6 @@
  *   finishes its work.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +15,10 @@ import { ADMIN_TOKEN, callAlipayplus, CLIENT_ID, placeOrderBody } from '../suppo
 import { ACQP_KEYS, ALIPAYPLUS_KEYS } from '../support/keys.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/process.js';
 import { freePort } from '../support/prism.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 const CODE = '281010897274821897274821';
 const postgresUrl = inject('postgresUrl');
@@ -94,19 +96,19 @@ async function killedWhilePending(env: Record<string, string>) {
 
 describe('a gateway killed (SIGKILL) while a payment is PENDING', () => {
   it('completes the payment after a restart on the same SQLite database', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'acqp-crash-'));
+    const dir = temp.make('acqp-crash-');
     await killedWhilePending({ DATABASE_URL: `sqlite:${join(dir, 'acqp.sqlite')}`, ACQP_DATA_DIR: dir });
   });
 
   it.skipIf(!postgresUrl)(`completes the payment after a restart on the same Postgres database${postgresUrl ? '' : ' — SKIPPED: no Postgres reachable'}`, { timeout: 60_000 }, async () => {
-    await withSchema((schema) => killedWhilePending({ DATABASE_URL: postgresUrl!, DATABASE_SCHEMA: schema, ACQP_DATA_DIR: mkdtempSync(join(tmpdir(), 'acqp-crash-')) }));
+    await withSchema((schema) => killedWhilePending({ DATABASE_URL: postgresUrl!, DATABASE_SCHEMA: schema, ACQP_DATA_DIR: temp.make('acqp-crash-') }));
   });
 });
 
 describe.skipIf(!postgresUrl)(`two gateway processes sharing Postgres${postgresUrl ? '' : ' — SKIPPED: no Postgres reachable'}`, () => {
   it('the same placeOrder, notifyPayment and merchant payment at both: one order, one payment, no double call; a killed one’s work is finished by the other', async () => {
     await withSchema(async (schema) => {
-      const env = { DATABASE_URL: postgresUrl!, DATABASE_SCHEMA: schema, ALIPAYPLUS_BASE_URL: sim.url, ACQP_DATA_DIR: mkdtempSync(join(tmpdir(), 'acqp-two-')), ...SLOW_INQUIRIES };
+      const env = { DATABASE_URL: postgresUrl!, DATABASE_SCHEMA: schema, ALIPAYPLUS_BASE_URL: sim.url, ACQP_DATA_DIR: temp.make('acqp-two-'), ...SLOW_INQUIRIES };
       const a = await startGatewayProcess(env);
       const b = await startGatewayProcess(env);
       try {

@@ -2,18 +2,20 @@
  * Logs never carry keys, API keys, bearer tokens or full payment codes (issue #5), even at debug level
  * and when requests fail: a real gateway process, its whole output read back.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, callAlipayplus } from '../support/gateway.js';
 import { ACQP_KEYS } from '../support/keys.js';
 import { startGatewayProcess } from '../support/process.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 const PAYMENT_CODE = '281010897274821897274821';
 
 it('no private key, API key, bearer token or full payment code in the logs', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'acqp-logs-'));
+  const dir = temp.make('acqp-logs-');
   // Alipay+ unreachable: the payment fails its calls and logs what it does about them.
   let apiKey = '';
   const gw = await startGatewayProcess({ DATABASE_URL: `sqlite:${join(dir, 'acqp.sqlite')}`, ACQP_DATA_DIR: dir, LOG_LEVEL: 'trace', ALIPAYPLUS_BASE_URL: 'http://127.0.0.1:9', PAYMENT_WAIT_MS: '1500' });

@@ -3,14 +3,16 @@
  * its leases and exits 0 within the bound. Alipay+ here is a slow endpoint (1.5 s, then HTTP 502).
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knexFactory from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../support/gateway.js';
 import { startGatewayProcess } from '../support/process.js';
 import { freePort } from '../support/prism.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 let slowAlipayplus: Server;
 let alipayplusUrl: string;
@@ -23,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => new Promise((r) => slowAlipayplus.close(r)));
 
 it('SIGTERM: finishes the request in flight, refuses new connections, releases its leases, exits 0', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'acqp-sigterm-'));
+  const dir = temp.make('acqp-sigterm-');
   const database = join(dir, 'acqp.sqlite');
   const gw = await startGatewayProcess({ DATABASE_URL: `sqlite:${database}`, ACQP_DATA_DIR: dir, ALIPAYPLUS_BASE_URL: alipayplusUrl, PAYMENT_WAIT_MS: '2500', SHUTDOWN_TIMEOUT_MS: '10000' });
   const call = (method: string, path: string, token: string, body?: unknown) =>

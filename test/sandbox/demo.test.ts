@@ -4,19 +4,21 @@
  * pays an order code and an entry code.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../support/prism.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/process.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 const run = promisify(execFile);
 let gw: GatewayProcess;
 let env: Record<string, string>;
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'acqp-sandbox-'));
+  const dir = temp.make('acqp-sandbox-');
   env = { ACQP_DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'acqp.sqlite')}`, SIMULATOR_PORT: String(await freePort()) };
   gw = await startGatewayProcess(env, undefined, { bareSandbox: true });
 });

@@ -1,9 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { ACQP_KEYS, ALIPAYPLUS_KEYS, ALIPAYPLUS_KEYS_V2 } from '../support/keys.js';
+import { tempDirs } from '../support/temp-dirs.js';
+
+const temp = tempDirs();
+afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -17,7 +20,7 @@ const problemsOf = (env: Record<string, string>): string[] => {
 
 describe('loadConfig', () => {
   it('starts a sandbox with no configuration: generated keys and admin token, kept across starts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'acqp-config-'));
+    const dir = temp.make('acqp-config-');
     const first = loadConfig({ ACQP_DATA_DIR: dir });
     const second = loadConfig({ ACQP_DATA_DIR: dir });
     expect(first.env).toBe('sandbox');
@@ -32,7 +35,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses production without real keys, ids and token, one message per problem', () => {
-    const problems = problemsOf({ ACQP_ENV: 'production', ACQP_DATA_DIR: mkdtempSync(join(tmpdir(), 'acqp-config-')) });
+    const problems = problemsOf({ ACQP_ENV: 'production', ACQP_DATA_DIR: temp.make('acqp-config-') });
     expect(problems).toEqual(
       expect.arrayContaining([
         'ACQP_CLIENT_ID is required when ACQP_ENV=production',
@@ -47,7 +50,7 @@ describe('loadConfig', () => {
   });
 
   it('starts in production with everything given, keys from files or inline PEM, several key versions', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'acqp-config-'));
+    const dir = temp.make('acqp-config-');
     writeFileSync(join(dir, 'acqp.pem'), ACQP_KEYS.privatePem);
     const config = loadConfig({
       ACQP_ENV: 'production',
@@ -75,6 +78,6 @@ describe('loadConfig', () => {
     [{ ACQP_PRIVATE_KEY: '/no/such/file.pem' }, 'ACQP_PRIVATE_KEY is neither PEM text nor the path of an existing file'],
     [{ ACQP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----' }, 'ACQP_PRIVATE_KEY is not a valid PEM key'],
   ])('explains %o', (env, message) => {
-    expect(problemsOf({ ACQP_DATA_DIR: mkdtempSync(join(tmpdir(), 'acqp-config-')), ...env })).toContain(message);
+    expect(problemsOf({ ACQP_DATA_DIR: temp.make('acqp-config-'), ...env })).toContain(message);
   });
 });
