@@ -203,7 +203,7 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
     const store = openStore(gw.databaseUrl, gw.schema);
     try {
       await warmUp(kind, gw);
-      const state: CaseState = { paidRequestIds: [] };
+      const state: CaseState = { paidRequestIds: [], floorRps: results.cases.find((c) => c.name === 'floor')?.rps };
       const cases = caseRunner(gw, keys, options, state);
       const floors = betweenFloors(floor);
       for (const name of options.cases) {

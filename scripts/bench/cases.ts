@@ -96,11 +96,13 @@ function alipayplusSource(api: string, pool: RequestPool, acqpPublicKey: KeyObje
 }
 
 /**
- * How many unique requests a measured run needs: the warm-up's rate with room for the gateway getting
- * faster once warm, never fewer than `minimum`.
+ * How many unique requests a measured run needs: the faster of the warm-up's rate and `ceilingRps`
+ * (the floor's, when measured), with room for the gateway getting faster once warm, never fewer than
+ * `minimum`. The warm-up alone is not enough: one placeOrder warm-up ran at 265 req/s and its
+ * measurement at 570, and 2,735 requests were replays of a pool that had run out.
  */
-export function uniquePoolSize(warmupRps: number, seconds: number, minimum = 500): number {
-  return Math.max(minimum, Math.ceil(warmupRps * seconds * 1.6) + 200);
+export function uniquePoolSize(warmupRps: number, seconds: number, ceilingRps = 0, minimum = 500): number {
+  return Math.max(minimum, Math.ceil(Math.max(warmupRps, ceilingRps) * seconds * 1.6) + 200);
 }
 
 /** The userInitiatedPay requests of the floor: the same shape, on codes the floor does not look up. */
@@ -113,6 +115,8 @@ export async function floorSource(keys: BenchKeys, count = 500): Promise<Prepare
 export interface CaseState {
   /** paymentRequestIds the gateway answered to placeOrder (notifyPayment uses them as known ids). */
   paidRequestIds: string[];
+  /** The floor's req/s in this run, when measured: a rate the gateway's write path does not exceed. */
+  floorRps?: number;
 }
 
 export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options, state: CaseState) {
@@ -154,7 +158,7 @@ export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options,
     /** Write path: an entry-code payment per request (fresh paymentId), so each creates one order. */
     placeOrder: () =>
       run(async (phase, warmupRps) => {
-        const count = phase === 'warmup' ? Math.ceil(options.warmupSeconds * 1000) : uniquePoolSize(warmupRps, options.durationSeconds);
+        const count = phase === 'warmup' ? Math.ceil(options.warmupSeconds * 1000) : uniquePoolSize(warmupRps, options.durationSeconds, state.floorRps);
         const pool = new RequestPool(await sign('placeOrder', count, (i) => placeOrderBody(gw.store.entryCode, JPY(String(100 + (i % 9000))))), true);
         const collect = (body: Record<string, unknown>) => {
           if (state.paidRequestIds.length < 2000 && typeof body.paymentRequestId === 'string') state.paidRequestIds.push(body.paymentRequestId);
