@@ -9,8 +9,9 @@
  * For each case: requests/s, p50/p99/max latency, errors (anything but HTTP 200 + SUCCESS for Alipay+
  * APIs, 201 for the merchant API, plus connection errors and timeouts), the gateway's peak RSS, and the
  * ratio to the floor: to the floor measured at the start, and to the floor measured again just before
- * and after the case (this VM's speed drifts over minutes). The table goes to stdout, the figures to bench/results.json. The exit code is
- * non-zero when any case had an error or could not run, so `--smoke` doubles as a functional test.
+ * and after the case (this VM's speed drifts over minutes). The table goes to stdout, the figures to
+ * bench/results.json. The exit code is non-zero when any case had an error or could not run, so
+ * `--smoke` doubles as a functional test.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';

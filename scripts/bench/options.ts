@@ -3,7 +3,7 @@
  *
  *   npm run bench                      full run: every case 20 s after 5 s of warm-up, the floor 20 s at the
  *                                      start and 5 s between cases (the "floor nearby" of each case)
- *   npm run bench -- --quick           ~2 minutes on 2 cores: 3 s per case after 1 s of warm-up, floor nearby 2 s
+ *   npm run bench -- --quick           ~2.5 minutes on 2 cores: 3 s per case after 1 s of warm-up, floor nearby 2 s
  *   npm run bench -- --smoke           seconds per case, 10^4 seeded orders: a functional check (npm test)
  *   npm run bench -- --soak            5 minutes at a steady rate (SQLite unless --db says otherwise)
  *   --no-postgres                      SQLite only (same as --db=sqlite)
