@@ -224,7 +224,7 @@ export interface components {
             perPaymentLimit?: components["schemas"]["Amount"] | null;
             /**
              * @description Most payments per UTC day: PENDING and SUCCEEDED payments of every scenario created that day
-             *     count. Absent or null = none.
+             *     count. Absent or null = none. At most 2,147,483,647 (a 32-bit integer in the store).
              */
             dailyPaymentCountLimit?: number | null;
             /** @description Payment currencies the merchant accepts; absent or null = every ISO 4217 currency. */

@@ -64,6 +64,19 @@ describeEachDatabase('merchant API', (kind) => {
       expect(JSON.stringify(answer.body.errors)).toContain('merchantMCC');
     });
 
+    it('takes a daily payment count limit up to 2,147,483,647 and refuses a larger one with 400, on both stores', async () => {
+      // A larger one went through to Postgres's 32-bit column and came back as a 500 (found by hostile-input.test.ts).
+      const body = (referenceMerchantId: string, dailyPaymentCountLimit: number) => ({ referenceMerchantId, merchantName: 'x', merchantMCC: '5814', merchantAddress: { region: 'JP' }, dailyPaymentCountLimit });
+      const largest = await gw.merchantApi('POST', '/v1/merchants', { token: ADMIN_TOKEN, body: body('M-LIMIT-MAX', 2_147_483_647) });
+      expect(largest.status).toBe(201);
+      expect(largest.body).toMatchObject({ dailyPaymentCountLimit: 2_147_483_647 });
+      const tooLarge = await gw.merchantApi('POST', '/v1/merchants', { token: ADMIN_TOKEN, body: body('M-LIMIT-OVER', 792_500_663_277_967) });
+      expectProblem(tooLarge, 400, '/problems/validation-error');
+      expect(JSON.stringify(tooLarge.body.errors)).toContain('dailyPaymentCountLimit');
+      const patched = await gw.merchantApi('PATCH', `/v1/merchants/${largest.body.merchantId}`, { token: ADMIN_TOKEN, body: { dailyPaymentCountLimit: 2_147_483_648 } });
+      expectProblem(patched, 400, '/problems/validation-error');
+    });
+
     it('refuses an unknown currency', async () => {
       const answer = await gw.merchantApi('POST', '/v1/merchants', { token: ADMIN_TOKEN, body: { referenceMerchantId: 'M-CUR', merchantName: 'x', merchantMCC: '5814', merchantAddress: { region: 'JP' }, settlementCurrency: 'QQQ' } });
       expectProblem(answer, 400);
