@@ -8,7 +8,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { tempDirs } from '../support/temp-dirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
+afterAll(() => temp.removeAll()); // first registered, so run last (temp-dirs.ts)
 
 let gw: TestGateway;
 beforeAll(async () => {

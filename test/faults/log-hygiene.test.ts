@@ -10,7 +10,7 @@ import { startGatewayProcess } from '../support/process.js';
 import { tempDirs } from '../support/temp-dirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
+afterAll(() => temp.removeAll()); // first registered, so run last (temp-dirs.ts)
 
 const PAYMENT_CODE = '281010897274821897274821';
 

@@ -12,7 +12,7 @@ import { freePort } from '../support/prism.js';
 import { tempDirs } from '../support/temp-dirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
+afterAll(() => temp.removeAll()); // first registered, so run last (temp-dirs.ts)
 
 let slowAlipayplus: Server;
 let alipayplusUrl: string;

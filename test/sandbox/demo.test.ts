@@ -12,7 +12,7 @@ import { startGatewayProcess, type GatewayProcess } from '../support/process.js'
 import { tempDirs } from '../support/temp-dirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
+afterAll(() => temp.removeAll()); // first registered, so run last (temp-dirs.ts)
 
 const run = promisify(execFile);
 let gw: GatewayProcess;

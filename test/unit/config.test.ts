@@ -6,7 +6,7 @@ import { ACQP_KEYS, ALIPAYPLUS_KEYS, ALIPAYPLUS_KEYS_V2 } from '../support/keys.
 import { tempDirs } from '../support/temp-dirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll()); // registered first: runs after the hooks that stop processes writing there
+afterAll(() => temp.removeAll()); // first registered, so run last (temp-dirs.ts)
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
