@@ -103,6 +103,8 @@ if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
 
 /** The floor's process, kept running after its first measurement to be measured again between cases. */
 interface Floor {
+  /** Its req/s in the first measurement, the run's floor. */
+  rps: number;
   /** A short measurement (options.nearbyFloorSeconds) on a quiet machine: its req/s. */
   measureAgain(): Promise<number>;
 }
@@ -140,6 +142,7 @@ async function startFloor(): Promise<Floor> {
   results.meta.nearbyFloorSeconds = options.nearbyFloorSeconds;
   const again = { ...options, warmupSeconds: 1, durationSeconds: options.nearbyFloorSeconds };
   return {
+    rps: m.rps,
     async measureAgain() {
       await quietMachine();
       const n = await run(again);
@@ -204,7 +207,7 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
     const store = openStore(gw.databaseUrl, gw.schema);
     try {
       await warmUp(kind, gw);
-      const state: CaseState = { paidRequestIds: [], floorRps: results.cases.find((c) => c.name === 'floor')?.rps };
+      const state: CaseState = { paidRequestIds: [], floorRps: floor?.rps };
       const cases = caseRunner(gw, keys, options, state);
       const floors = betweenFloors(floor);
       for (const name of options.cases) {
