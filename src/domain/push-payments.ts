@@ -189,8 +189,9 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
     /**
      * placeOrder, idempotent on paymentId, in one transaction: decide (the rules, on what this
      * transaction reads), then claim the paymentId with that answer, then record the payment. A
-     * concurrent duplicate waits at the claim (Postgres: the unique key; SQLite: one transaction at a
-     * time) and then gets the stored answer, whatever it decided itself; a repeat whose
+     * concurrent duplicate waits at the claim (in this process: the row lock of a group, which runs
+     * the two one after the other; from another instance on Postgres: the unique key) and then gets
+     * the stored answer, whatever it decided itself; a repeat whose
      * paymentRequestId, paymentAmount or settlementAmount differ gets REPEAT_REQ_INCONSISTENT.
      */
     async placeOrder(request: PlaceOrderRequest): Promise<Body> {
@@ -228,7 +229,7 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
         await record?.();
         return body;
         // Every row it reads that another placeOrder may write is read locked (the order by its code,
-        // a merchant with a daily count limit, the claim): SQLite may run placeOrders side by side.
+        // a merchant with a daily count limit, the claim): a group may run placeOrders side by side.
       }, { sideBySide: true });
     },
 

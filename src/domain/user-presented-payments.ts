@@ -283,7 +283,7 @@ export function userPresentedService(db: Database, alipayplus: AlipayplusPort, s
         }
         await tx.notifications.insert({ ...record, applied: true, flag: null });
         // It reads locked the rows it may write (the payment, its schedule); notifications are only
-        // added: SQLite may run notifications side by side.
+        // added: a group may run notifications side by side.
       }, { sideBySide: true });
     },
   };

@@ -3,21 +3,21 @@ import type { Knex } from 'knex';
 import { auditLog } from './audit.js';
 import { ALONE, groupCommit, type RowLock } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
-import { createKnex, insertRows, isPostgresUrl, sqliteWriterTransaction, type DatabaseOptions } from './knex.js';
+import { createKnex, insertRows, isPostgresUrl, writerTransaction, type DatabaseOptions } from './knex.js';
 import { merchantRepository, storeRepository } from './merchants.js';
 import { migrateToLatest, migrationsApplied } from './migrations.js';
 import { paymentRepository } from './payments.js';
 import { placeOrderRepository } from './place-orders.js';
 import { notificationRepository, scheduleRepository } from './schedule.js';
-import { IMMEDIATE, statementBatch, type StatementBatch } from './statement-batch.js';
+import { statementBatch, type StatementBatch } from './statement-batch.js';
 import type { Database, Repositories } from './types.js';
 
 /**
  * `lock` is the row lock of the transaction they are bound to (group-commit.ts), none outside one;
  * `batch` sends the same statement of several callers as one (statement-batch.ts): the transactions
- * of a SQLite group, or reads outside transactions.
+ * of a group, or reads outside transactions.
  */
-function repositories(db: Knex | Knex.Transaction, lock: RowLock = ALONE, batch: StatementBatch = IMMEDIATE): Repositories {
+function repositories(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): Repositories {
   return {
     merchants: merchantRepository(db, lock, batch),
     stores: storeRepository(db, batch),
@@ -77,17 +77,15 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   // few reader connections so that they neither queue behind writes nor behind each other.
   const reader = sqlite ? createKnex({ ...options, sqliteReaders: options.sqliteReaders ?? 4 }) : knex;
   const checkpoints = sqlite ? walCheckpoints(reader, options.sqliteWalRestartPages ?? WAL_RESTART_PAGES) : undefined;
-  // Postgres runs transactions side by side, each its own; SQLite one at a time, so there they are
-  // grouped, and the statements of a group's transactions batched.
-  const transaction: Database['transaction'] = sqlite
-    ? groupCommit<Repositories>((work) =>
-        sqliteWriterTransaction(knex, (trx, commitAndBegin) => {
-          const batch = statementBatch();
-          return work((lock) => repositories(trx, lock, batch), commitAndBegin);
-        }, checkpoints?.writerCheckpointDue),
-      )
-    : (work) => knex.transaction((trx) => work(repositories(trx)));
-  // The audit's batches are written like every write, in a transaction: on SQLite one joins a group
+  // Every write transaction on one writer connection at a time, grouped (group-commit.ts), the
+  // statements of a group's transactions batched. On Postgres the pool's other connections read.
+  const transaction: Database['transaction'] = groupCommit<Repositories>((work) =>
+    writerTransaction(knex, (trx, commitAndBegin) => {
+      const batch = statementBatch();
+      return work((lock) => repositories(trx, lock, batch), commitAndBegin);
+    }, checkpoints?.writerCheckpointDue),
+  );
+  // The audit's batches are written like every write, in a transaction: one joins a group
   // (side by side: it only adds rows nobody else touches) instead of waiting for the writer between
   // groups and then holding it, 5–15 ms for 100 rows, while every placeOrder queued behind it.
   const audit = auditLog((rows) => transaction((tx) => tx.auditTrail.append(rows), { sideBySide: true }), onAuditError);

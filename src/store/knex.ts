@@ -34,6 +34,27 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
+type QueryCallback = (err: Error | null, result?: unknown) => void;
+interface PgConnection {
+  query(config: unknown, callback?: QueryCallback): unknown;
+}
+
+/**
+ * The transactions of a group that run side by side (group-commit.ts) send statements on the writer's
+ * one connection without waiting for each other. node-postgres queues them, but deprecates that (pg@9
+ * drops the queue): here each statement waits for the one before it on the same connection, in order.
+ */
+function oneQueryAtATime(conn: PgConnection): void {
+  const send = conn.query.bind(conn);
+  let previous: Promise<void> = Promise.resolve();
+  conn.query = (config, callback) => {
+    // Knex always passes a callback; any other form (a stream, a promise) goes as it is.
+    if (typeof callback !== 'function') return send(config, callback);
+    previous = previous.then(() => new Promise<void>((sent) => send(config, (err, result) => (sent(), callback(err, result)))));
+    return undefined;
+  };
+}
+
 export function createKnex(options: DatabaseOptions): Knex {
   if (isPostgresUrl(options.url)) {
     const schema = options.schema;
@@ -48,7 +69,8 @@ export function createKnex(options: DatabaseOptions): Knex {
       pool: {
         min: 0,
         max: options.poolMax ?? 10,
-        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: PgConnection, done: (err: Error | null, conn: unknown) => void) => {
+          oneQueryAtATime(conn);
           if (!schema) return done(null, conn);
           conn.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`, (err) => done(err, conn));
         },
@@ -81,20 +103,27 @@ export function createKnex(options: DatabaseOptions): Knex {
 }
 
 /**
- * A transaction on SQLite's writer connection that may go on past a commit: `commitAndBegin` commits
- * what was done so far and begins the next transaction in one call (`COMMIT; BEGIN`, one trip to the
- * connection's thread instead of two). Knex is not told: for it, the transaction it began is still
- * the one it ends. A deferred BEGIN right after a COMMIT has nothing to fail on, so a failure of the
- * call is the COMMIT's: the transaction is still open, and is rolled back when `work` throws.
+ * A transaction on the writer connection that may go on past a commit: `commitAndBegin` commits what
+ * was done so far and begins the next transaction in one call (`COMMIT; BEGIN`, one trip to the
+ * database instead of two). Knex is not told: for it, the transaction it began is still the one it
+ * ends. A BEGIN right after a COMMIT has nothing to fail on, so a failure of the call is the
+ * COMMIT's: on SQLite the transaction is then still open, on Postgres already ended; either way it is
+ * rolled back when `work` throws (a ROLLBACK with no transaction is only a warning on Postgres).
  *
- * When `checkpointDue()` says so as one of these transactions begins, the writer checkpoints the WAL
- * first (store/index.ts: that is what lets SQLite start the WAL over).
+ * SQLite only: when `checkpointDue()` says so as one of these transactions begins, the writer
+ * checkpoints the WAL first (store/index.ts: that is what lets SQLite start the WAL over).
  */
-export function sqliteWriterTransaction<T>(
+export function writerTransaction<T>(
   knex: Knex,
   work: (trx: Knex.Transaction, commitAndBegin: () => Promise<void>) => Promise<T>,
   checkpointDue: () => boolean = () => false,
 ): Promise<T> {
+  if (isPostgres(knex)) {
+    return knex.transaction(async (trx) => {
+      const connection = (await trx.client.acquireConnection()) as PgConnection;
+      return work(trx, () => new Promise<void>((resolve, reject) => connection.query('COMMIT; BEGIN', (error) => (error ? reject(error) : resolve()))));
+    });
+  }
   return knex.transaction(async (trx) => {
     const connection = (await trx.client.acquireConnection()) as SqliteConnection;
     const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));

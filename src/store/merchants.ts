@@ -61,7 +61,7 @@ export function merchantFromRow(r: MerchantRow): Merchant {
 }
 
 export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, batch: StatementBatch): MerchantRepository {
-  /** `forUpdate` locks the row on Postgres; in a SQLite group the caller takes the row lock. */
+  /** `forUpdate` locks the row on Postgres; in a group the caller takes the group's row lock too. */
   const byId = (merchantId: string, forUpdate = false) =>
     findByKey<MerchantRow>(batch, forUpdate ? 'merchants.byIdForUpdate' : 'merchants.byId', merchantId, 'merchant_id', (ids) => {
       const query = db<MerchantRow>('merchants').whereIn('merchant_id', ids);
@@ -95,7 +95,7 @@ export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, b
       const row = await byId(merchantId);
       if (!row || row.daily_payment_count_limit === null) return row && merchantFromRow(row);
       if (isPostgres(db)) return this.findForUpdate(merchantId);
-      lock(`merchants:${merchantId}`); // SQLite: read on the writer, inside its transaction already
+      lock(`merchants:${merchantId}`); // SQLite: read on the writer, inside its transaction already: no FOR UPDATE
       return merchantFromRow(row);
     },
     async update(merchant) {

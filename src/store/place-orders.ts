@@ -44,8 +44,8 @@ export function placeOrderRepository(db: Knex | Knex.Transaction, lock: RowLock,
         result_code: r.resultCode,
         created_at: r.createdAt,
       };
-      // ON CONFLICT DO NOTHING: on Postgres a concurrent duplicate blocks here until the first
-      // transaction commits, then inserts nothing; SQLite runs one transaction at a time.
+      // ON CONFLICT DO NOTHING: on Postgres a duplicate from another instance blocks here until its
+      // transaction commits, then inserts nothing; within a group the row lock keeps duplicates apart.
       return batch.run('placeOrders.claim', row, async (rows) =>
         claimedInOrder(rows, await insertRows(db, 'place_orders', rows, { ignoreConflictOn: 'payment_id', returning: 'payment_id' })),
       );

@@ -1,18 +1,18 @@
 /**
- * One statement for the same query made at once by several callers: the transactions of a SQLite
- * group, or reads outside transactions.
+ * One statement for the same query made at once by several callers: the transactions of a group
+ * (group-commit.ts), or reads outside transactions.
  *
  * The transactions of a group that run side by side (group-commit.ts) make the same calls at the same
  * moment: five placeOrders each read their entry code, then each claim their paymentId, then each
- * insert their payment. Each statement is a trip to SQLite's thread and back, and under load the trip
- * costs more than SQLite does (handing one statement to the thread pool took ~0.1 ms of the event
- * loop on these 2-core VMs, the statement itself tens of µs). So calls of the same query made in the
+ * insert their payment. Each statement is a trip to the database and back — on SQLite to its thread,
+ * and under load the trip costs more than SQLite does (handing one statement to the thread pool took
+ * ~0.1 ms of the event loop on these 2-core VMs, the statement itself tens of µs); on Postgres a round
+ * trip to its server process. So calls of the same query made in the
  * same tick are sent as one statement — a `where … in (…)`, a multi-row insert — and each caller gets
  * its own part of the answer. If that statement fails, every caller in it fails: the group is rolled
  * back and each transaction run again alone (group-commit.ts), so each then sees only its own outcome.
  *
- * Reads outside transactions are batched too, over one round of the event loop (store/index.ts);
- * Postgres transactions, each its own, run every call at once: IMMEDIATE.
+ * Reads outside transactions are batched too, over one round of the event loop (store/index.ts).
  */
 export interface StatementBatch {
   /**
@@ -22,11 +22,6 @@ export interface StatementBatch {
    */
   run<Arg, Result>(query: string, arg: Arg, runMany: (args: Arg[]) => Promise<Result[]>): Promise<Result>;
 }
-
-/** Every call run at once, as a batch of one. */
-export const IMMEDIATE: StatementBatch = {
-  run: (_query, arg, runMany) => runMany([arg]).then((results) => results[0]!),
-};
 
 /**
  * At most this many calls go into one statement; more are split. Bounds the SQL text of a multi-row

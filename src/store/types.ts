@@ -19,11 +19,11 @@ export interface MerchantRepository {
   insert(merchant: Merchant, apiKeyHash: string): Promise<void>;
   findById(merchantId: string): Promise<Merchant | undefined>;
   findByApiKeyHash(apiKeyHash: string): Promise<Merchant | undefined>;
-  /** Reads the merchant and locks its row until the transaction ends (Postgres: FOR UPDATE; SQLite: the group's row lock). */
+  /** Reads the merchant and locks its row until the transaction ends (Postgres: FOR UPDATE; in a group also the group's row lock). */
   findForUpdate(merchantId: string): Promise<Merchant | undefined>;
   /**
    * Reads the merchant to admit a payment. Its row is locked until the transaction ends (Postgres: FOR
-   * UPDATE; SQLite: the row lock of a group, group-commit.ts) only when it has a daily payment count
+   * UPDATE; both: the row lock of a group, group-commit.ts) only when it has a daily payment count
    * limit, the one rule decided on committed state: payments of a merchant without one then do not
    * queue behind each other.
    */
@@ -51,7 +51,7 @@ export interface PaymentListFilter {
 
 export interface PaymentRepository {
   insert(payment: Payment): Promise<void>;
-  /** `forUpdate` locks the row until the transaction ends (Postgres; SQLite transactions are exclusive). */
+  /** `forUpdate` locks the row until the transaction ends (Postgres: FOR UPDATE; in a group also the group's row lock). */
   findByRequestId(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
   findByCodeToken(token: string, options?: { forUpdate?: boolean }): Promise<Payment | undefined>;
   /** The order of a code with its store and merchant, in one query (the decode read path). */
@@ -147,7 +147,7 @@ export interface Repositories {
  */
 export interface Database extends Repositories {
   /**
-   * Runs `work` in one transaction; repositories given to it are bound to that transaction. On SQLite,
+   * Runs `work` in one transaction; repositories given to it are bound to that transaction.
    * `sideBySide` lets it run beside others so marked (src/store/group-commit.ts): only for work whose
    * every read of rows that such others may write is a locking one (`forUpdate`, the placeOrder claim).
    */
@@ -174,7 +174,7 @@ export interface ScheduleRecord {
 
 export interface ScheduleRepository {
   insert(record: ScheduleRecord): Promise<void>;
-  /** `forUpdate` locks the row until the transaction ends (Postgres: FOR UPDATE; SQLite: the group's row lock). */
+  /** `forUpdate` locks the row until the transaction ends (Postgres: FOR UPDATE; in a group also the group's row lock). */
   find(paymentRequestId: string, options?: { forUpdate?: boolean }): Promise<ScheduleRecord | undefined>;
   update(record: ScheduleRecord): Promise<void>;
   /**

@@ -1,16 +1,16 @@
 /**
  * The transactions that SQLite may run side by side (placeOrder, order codes) against the real store:
  * when two of one group reach for the same row, each still gets what running one after the other
- * would have given; the same statements of a group's transactions go to SQLite as one
+ * would have given; the same statements of a group's transactions go to the database as one
  * (statement-batch.ts), and a batched statement that fails still leaves each its own outcome. The HTTP
  * concurrency tests cannot make two calls share a group reliably; here a transaction holds the writer
- * while the others queue, so they do. SQLite only: Postgres runs transactions side by side and locks
- * rows itself (test/http/concurrency.test.ts covers both).
+ * while the others queue, so they do. On both databases.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, inject, it } from 'vitest';
 import type { Knex } from 'knex';
 import { codeValue } from '../../src/domain/codes.js';
 import { idempotent } from '../../src/domain/idempotency.js';
@@ -23,21 +23,31 @@ import { DEFAULT_SCHEDULE } from '../../src/domain/user-presented.js';
 import { userPresentedService } from '../../src/domain/user-presented-payments.js';
 import { openDatabase } from '../../src/store/index.js';
 import type { Database, Repositories } from '../../src/store/types.js';
+import { describeEachDatabase, type DatabaseKind } from '../support/gateway.js';
 
 const CODE_BASE_URL = 'https://qr.acqp.test';
 
-describe('side-by-side transactions on the SQLite store', () => {
-  let dir: string;
-  let db: Database & { knex: Knex };
+/** A fresh store: a SQLite file in a temporary directory, or a Postgres schema of its own. */
+async function freshDatabase(kind: DatabaseKind): Promise<{ db: Database & { knex: Knex }; remove: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'acqp-side-'));
+  const schema = `side_${randomBytes(4).toString('hex')}`;
+  const db = await openDatabase(kind === 'postgres' ? { url: inject('postgresUrl')!, schema } : { url: `sqlite:${join(dir, 'db.sqlite')}` });
+  return {
+    db,
+    async remove() {
+      if (kind === 'postgres') await db.knex.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acqp-side-'));
-    db = await openDatabase({ url: `sqlite:${join(dir, 'db.sqlite')}` });
-  });
-  afterEach(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+describeEachDatabase('side-by-side transactions on the store', (kind) => {
+  let db: Database & { knex: Knex };
+  let remove: () => Promise<void>;
+
+  beforeEach(async () => void ({ db, remove } = await freshDatabase(kind)));
+  afterEach(() => remove());
 
   /** Runs the transactions `send` starts while another holds the writer: they queue, then form one group. */
   async function asOneGroup<T>(send: () => Promise<T>[]): Promise<T[]> {
@@ -66,21 +76,17 @@ describe('side-by-side transactions on the SQLite store', () => {
   });
 });
 
-describe('statements of one SQLite group sent as one', () => {
-  let dir: string;
+describeEachDatabase('statements of one group sent as one', (kind) => {
   let db: Database & { knex: Knex };
+  let remove: () => Promise<void>;
   let statements: string[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acqp-batch-'));
-    db = await openDatabase({ url: `sqlite:${join(dir, 'db.sqlite')}` });
+    ({ db, remove } = await freshDatabase(kind));
     statements = [];
     db.knex.on('query', (q: { sql: string }) => statements.push(q.sql));
   });
-  afterEach(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => remove());
 
   async function asOneGroup<T>(send: () => Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
     let release!: () => void;
@@ -111,7 +117,7 @@ describe('statements of one SQLite group sent as one', () => {
     const answers = settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason));
     expect(answers.map((a) => a.result.resultCode)).toEqual(Array(5).fill('SUCCESS'));
     expect(new Set(answers.map((a) => a.paymentRequestId)).size).toBe(5);
-    expect(statements.filter((sql) => /^select .* from `stores`/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /^select .* from [`"]stores[`"]/.test(sql))).toHaveLength(1);
     expect(statements.filter((sql) => sql.startsWith('insert into "place_orders"'))).toHaveLength(1);
     expect(statements.filter((sql) => sql.startsWith('insert into "payments"'))).toHaveLength(1);
     const stored = await db.knex('payments').orderBy('amount_value').select('payment_id', 'amount_value', 'payment_request_id');
@@ -135,7 +141,7 @@ describe('statements of one SQLite group sent as one', () => {
     await notify(paid.paymentRequestId, 'pay-1');
     const settled = await asOneGroup(() => [notify(paid.paymentRequestId, 'pay-1'), notify('pr_unknown_a', 'pay-a'), notify('pr_unknown_b', 'pay-b')]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
-    expect(statements.filter((sql) => /^select \* from `payments`/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /^select \* from [`"]payments[`"]/.test(sql))).toHaveLength(1);
     expect(statements.filter((sql) => sql.startsWith('insert into "notifications"'))).toHaveLength(1);
     expect(await notificationsOf(paid.paymentRequestId)).toEqual([
       ['pay-1', true, null],
@@ -198,7 +204,7 @@ describe('statements of one SQLite group sent as one', () => {
     // In the group, rolled back with it, then again alone: each time in a transaction, never beside one.
     expect(auditInserts.length).toBeGreaterThanOrEqual(1);
     expect(auditInserts.every((txId) => txId !== undefined)).toBe(true);
-    expect(await db.knex('audit_messages').where({ api: 'first' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(Number((await db.knex('audit_messages').where({ api: 'first' }).count({ n: '*' }))[0]?.n)).toBe(1);
   });
 });
 

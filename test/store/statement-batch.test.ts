@@ -4,7 +4,7 @@
  * failed run. The SQLite store test (side-by-side.test.ts) shows the statements it saves.
  */
 import { describe, expect, it } from 'vitest';
-import { findByKey, IMMEDIATE, MAX_BATCH, statementBatch } from '../../src/store/statement-batch.js';
+import { findByKey, MAX_BATCH, statementBatch } from '../../src/store/statement-batch.js';
 
 /** A runMany that records its calls and answers each argument doubled. */
 function doubler() {
@@ -89,12 +89,6 @@ describe('statementBatch', () => {
     const short = async (args: number[]) => args.slice(1);
     const settled = await Promise.allSettled([batch.run('short', 1, short), batch.run('short', 2, short)]);
     expect(settled.every((s) => s.status === 'rejected' && /2 calls/.test((s.reason as Error).message))).toBe(true);
-  });
-
-  it('IMMEDIATE runs each call at once, alone', async () => {
-    const { runs, runMany } = doubler();
-    expect(await Promise.all([IMMEDIATE.run('double', 1, runMany), IMMEDIATE.run('double', 2, runMany)])).toEqual([2, 4]);
-    expect(runs).toEqual([[1], [2]]);
   });
 });
 
