@@ -87,4 +87,19 @@ describeEachDatabase('compiledQuery', (kind) => {
     expect(builds).toBe(before);
     expect(before).toBe(1);
   });
+
+  if (kind === 'postgres') {
+    it('Postgres: an insert of insertRows is prepared once per connection and then run by name', async () => {
+      const prepared = await db.transaction(async (trx) => {
+        const row = (id: string) => ({ id, owner: 'dee', colour: 'green' });
+        await insertRows(trx, 'items', [row('p1')]);
+        await insertRows(trx, 'items', [row('p2')]);
+        const { rows } = (await trx.raw(`select name, statement from pg_prepared_statements where statement like 'insert into "items"%'`)) as { rows: { name: string; statement: string }[] };
+        return rows.filter((r) => /values \(\$1, \$2, \$3\)$/.test(r.statement)); // this one-row insert; earlier tests prepared others
+      });
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0]!.name).toMatch(/^acqp_[0-9a-f]{24}$/);
+      expect(await db('items').whereIn('id', ['p1', 'p2']).orderBy('id').pluck('id')).toEqual(['p1', 'p2']);
+    });
+  }
 });
