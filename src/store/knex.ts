@@ -151,23 +151,6 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * On Postgres, a statement prepared once per connection under a name of its own (node-postgres then
- * sends only its values), instead of parsed and planned anew on every call. For insertRows only,
- * whose SQL is one of a few per table: bench --ab on Postgres, POST /v1/orders 1.06×, placeOrder
- * 1.04×. The reads of compiledQuery were not helped: prepared too, the wide join of userInitiatedPay
- * ran at 0.87× (Postgres's generic plan), and with custom plans forced the gain was gone. SQLite keeps
- * its statements prepared on its own (sqlite-statements.ts).
- */
-function preparedRaw(db: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[]): Promise<unknown> {
-  const raw = db.raw(sql, bindings as Knex.RawBinding[]);
-  if (!isPostgres(db)) return raw;
-  let name = statementNames.get(sql);
-  if (name === undefined) statementNames.set(sql, (name = `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`));
-  return raw.options({ name });
-}
-const statementNames = new Map<string, string>();
-
-/**
  * A query compiled to SQL once per dialect, for the hot lookups: knex compiles a builder anew on every
  * call (quoting each identifier of a wide join), which cost more than the database did. `build` runs
  * once with marker values in place of the arguments; each call then runs that SQL with its own values.
@@ -208,6 +191,12 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
  * asked. Knex writes SQLite's multi-row insert as `select … union all select …`, several times longer:
  * past what a connection keeps prepared (sqlite-statements.ts). Every row has the first row's columns;
  * the SQL is built once per table, columns, row count and options.
+ *
+ * On Postgres it runs as a statement prepared once per connection under a name derived from its SQL
+ * (node-postgres then sends only the values) instead of parsed and planned on every call: bench --ab,
+ * POST /v1/orders 1.06×, placeOrder 1.04×. compiledQuery's reads are not: prepared too, the wide join
+ * of userInitiatedPay ran at 0.87× (Postgres's generic plan), and with custom plans forced the gain
+ * was gone. SQLite keeps its statements prepared on its own (sqlite-statements.ts).
  */
 export async function insertRows<Row extends object>(
   db: Knex | Knex.Transaction,
@@ -217,21 +206,23 @@ export async function insertRows<Row extends object>(
 ): Promise<Partial<Row>[]> {
   const columns = Object.keys(rows[0]!);
   const key = `${table}(${columns.join(',')})×${rows.length} ${options.ignoreConflictOn ?? ''} ${options.returning ?? ''}`;
-  let sql = insertSql.get(key);
-  if (sql === undefined) {
+  let statement = insertStatements.get(key);
+  if (statement === undefined) {
     const quote = (name: string) => `"${name}"`;
     const row = `(${columns.map(() => '?').join(', ')})`;
-    sql =
+    const sql =
       `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map(() => row).join(', ')}` +
       (options.ignoreConflictOn ? ` on conflict (${quote(options.ignoreConflictOn)}) do nothing` : '') +
       (options.returning ? ` returning ${quote(options.returning)}` : '');
-    insertSql.set(key, sql);
+    statement = { sql, name: `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` };
+    insertStatements.set(key, statement);
   }
   const bindings = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c] as Knex.RawBinding));
-  const result = await preparedRaw(db, sql, bindings);
-  return isPostgres(db) ? (result as { rows: Partial<Row>[] }).rows : ((result ?? []) as Partial<Row>[]);
+  const raw = db.raw(statement.sql, bindings);
+  if (!isPostgres(db)) return ((await raw) ?? []) as Partial<Row>[];
+  return ((await raw.options({ name: statement.name })) as { rows: Partial<Row>[] }).rows;
 }
-const insertSql = new Map<string, string>();
+const insertStatements = new Map<string, { sql: string; name: string }>();
 
 /** One row into `table`, written in one insertRows with the rows the batch gathers with it. */
 export async function insertRow(batch: StatementBatch, db: Knex | Knex.Transaction, table: string, row: object): Promise<void> {

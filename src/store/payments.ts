@@ -113,8 +113,8 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, ba
   const forUpdateIf = (q: Knex.QueryBuilder, lockRow: boolean): Promise<PaymentRow | undefined> => (lockRow ? q.forUpdate() : q) as never;
   /**
    * A read that locks what it finds when `forUpdate`: Postgres the row itself (FOR UPDATE); a group
-   * (on both databases) the key it is looked up by (so that two lookups finding nothing conflict too) and the row's
-   * own key, `payments:<paymentRequestId>`, whatever the lookup.
+   * (on both databases) the key it is looked up by (so that two lookups finding nothing conflict too)
+   * and the row's own key, `payments:<paymentRequestId>`, whatever the lookup.
    */
   async function lockedRead<Row extends { payment_request_id: string }>(forUpdate: boolean | undefined, lookup: string, read: (lockRow: boolean) => Promise<Row | undefined>): Promise<Row | undefined> {
     if (!forUpdate) return read(false);

@@ -88,10 +88,10 @@ describeEachDatabase('group commit', (kind) => {
   });
 
   /** A transaction that waits for `release` before inserting `id`: what is sent meanwhile queues behind it. */
-  function held(id: string): { result: Promise<string>; release: () => void } {
+  function held(id: string, run = transaction, write = (id: string) => insert(id, 0)): { result: Promise<string>; release: () => void } {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    return { result: transaction(async (tx) => (await released, insert(id, 0)(tx))), release };
+    return { result: run(async (tx) => (await released, write(id)(tx))), release };
   }
 
   it('groups that keep coming share one database transaction, committed between groups by one call', async () => {
@@ -167,20 +167,19 @@ describeEachDatabase('group commit', (kind) => {
         writerTransaction(db, (trx, commitAndBegin) =>
           work(
             (lock) => ({ trx, lock }),
-            () => commitAndBegin().catch((error: unknown) => Promise.reject(failedCommits.push(error) && error)),
+            () =>
+              commitAndBegin().catch((error: unknown) => {
+                failedCommits.push(error);
+                throw error;
+              }),
           ),
         ),
       );
-      const held = (id: string) => {
-        let release!: () => void;
-        const released = new Promise<void>((r) => (release = r));
-        return { result: transaction(async (tx) => (await released, insertDeferred(id)(tx))), release };
-      };
       await transaction(insertDeferred('taken'));
-      const first = held('first');
+      const first = held('first', transaction, insertDeferred);
       await new Promise((r) => setTimeout(r, 20)); // group 1 runs; the next two queue as group 2
       const duplicate = transaction(insertDeferred('taken'));
-      const second = held('a');
+      const second = held('a', transaction, insertDeferred);
       first.release();
       await first.result;
       await new Promise((r) => setTimeout(r, 20)); // group 2 runs, `a` held; `c` queues as group 3

@@ -1,5 +1,5 @@
 /**
- * The transactions that SQLite may run side by side (placeOrder, order codes) against the real store:
+ * The transactions that a group may run side by side (placeOrder, order codes) against the real store:
  * when two of one group reach for the same row, each still gets what running one after the other
  * would have given; the same statements of a group's transactions go to the database as one
  * (statement-batch.ts), and a batched statement that fails still leaves each its own outcome. The HTTP
