@@ -24,7 +24,7 @@ import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState, typ
 import { postgresReachable, startGateway, type GatewayHandle } from './bench/gateway.js';
 import { parseOptions, UsageError, type DatabaseKind, type Options } from './bench/options.js';
 import { freePort, machineBusy, pinCores, startChild, waitReady } from './bench/processes.js';
-import { addRatios, caseResult, mib, table, type BenchResults } from './bench/report.js';
+import { addRatios, caseResult, mib, table, type BenchResults, type NearbyFloor } from './bench/report.js';
 import { newKeyPair, type BenchKeys } from './bench/requests.js';
 import { countPayments, openStore, seedOrders, settleAfterSeeding } from './bench/seed.js';
 import { flow, soak } from './bench/soak.js';
@@ -105,8 +105,8 @@ if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
 interface Floor {
   /** Its req/s in the first measurement, the run's floor. */
   rps: number;
-  /** A short measurement (options.nearbyFloorSeconds) on a quiet machine: its req/s. */
-  measureAgain(): Promise<number>;
+  /** A short measurement (options.nearbyFloorSeconds) on a quiet machine. */
+  measureAgain(): Promise<NearbyFloor['before']>;
 }
 
 async function startFloor(): Promise<Floor> {
@@ -147,8 +147,8 @@ async function startFloor(): Promise<Floor> {
       await quietMachine();
       const n = await run(again);
       if (n.errors > 0) results.failures.push(`floor measured again: ${n.errors} errors: ${n.problems.join('; ')}`);
-      log(`  floor again: ${Math.round(n.rps)} req/s`);
-      return n.rps;
+      log(`  floor again: ${Math.round(n.rps)} req/s, p99 ${n.latencyMs.p99} ms`);
+      return { rps: n.rps, p99Ms: n.latencyMs.p99 };
     },
   };
 }
@@ -158,14 +158,14 @@ async function startFloor(): Promise<Floor> {
  * its ratio to the floor of the same minutes, not only to the floor of the run's start.
  */
 function betweenFloors(floor: Floor | undefined) {
-  let previous: number | undefined;
+  let previous: NearbyFloor['after'] | undefined;
   return {
-    async measure(run: () => Promise<Measurement>): Promise<{ m: Measurement; nearbyFloorRps: number | null }> {
-      if (!floor) return { m: await run(), nearbyFloorRps: null };
+    async measure(run: () => Promise<Measurement>): Promise<{ m: Measurement; nearby: NearbyFloor | null }> {
+      if (!floor) return { m: await run(), nearby: null };
       const before = previous ?? (await floor.measureAgain());
       const m = await run();
       previous = await floor.measureAgain();
-      return { m, nearbyFloorRps: (before + previous) / 2 };
+      return { m, nearby: { before, after: previous } };
     },
     /** After seeding: the last floor is minutes old. */
     forget() {
@@ -213,8 +213,8 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
       for (const name of options.cases) {
         const storeOrders = await countPayments(store);
         log(`  ${kind}/${name}: warm-up ${options.warmupSeconds} s, measure ${options.durationSeconds} s`);
-        const { m, nearbyFloorRps } = await floors.measure(() => cases[name]());
-        results.cases.push(caseResult(name, kind, 'empty', storeOrders, m, nearbyFloorRps));
+        const { m, nearby } = await floors.measure(() => cases[name]());
+        results.cases.push(caseResult(name, kind, 'empty', storeOrders, m, nearby));
         log(`    ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`);
       }
       if (!options.scale) return;
@@ -230,8 +230,8 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
       for (const name of (['userInitiatedPay', 'placeOrder'] as const).filter((c) => options.cases.includes(c))) {
         const storeOrders = await countPayments(store);
         log(`  ${kind}/${name} with ${storeOrders} orders in the store`);
-        const { m, nearbyFloorRps } = await floors.measure(() => cases[name]());
-        results.cases.push(caseResult(name, kind, 'seeded', storeOrders, m, nearbyFloorRps));
+        const { m, nearby } = await floors.measure(() => cases[name]());
+        results.cases.push(caseResult(name, kind, 'seeded', storeOrders, m, nearby));
         log(`    ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`);
       }
     } finally {

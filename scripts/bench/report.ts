@@ -26,6 +26,13 @@ export interface CaseResult {
    * by ±15 % over minutes, so the floor of the run's start can be from a faster or slower stretch.
    */
   nearbyFloorRps: number | null;
+  /**
+   * How far apart the two floor measurements around the case were: |after − before| ÷ their mean.
+   * The nearby ratio assumes the machine kept one speed through the case; past UNSTEADY_FLOOR it did not.
+   */
+  nearbyFloorSpread: number | null;
+  /** The floor's p99 in those two measurements (their mean): the machine's own tail at 10 connections. */
+  nearbyFloorP99Ms: number | null;
   /** rps ÷ nearbyFloorRps. */
   ratioToNearbyFloor: number | null;
   /** Scale check only: rps with the seeded store / rps with the empty store. */
@@ -84,8 +91,18 @@ export interface BenchResults {
 
 export const mib = (bytes: number | undefined): number | null => (bytes === undefined ? null : Math.round((bytes / 2 ** 20) * 10) / 10);
 
-export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement, nearbyFloorRps: number | null = null): CaseResult {
+/** The floor measured just before and just after a case. */
+export interface NearbyFloor {
+  before: { rps: number; p99Ms: number };
+  after: { rps: number; p99Ms: number };
+}
+
+/** A floor that moved more than this around a case (|after − before| ÷ mean): the case's ratios are rough. */
+export const UNSTEADY_FLOOR = 0.2;
+
+export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement, nearby: NearbyFloor | null = null): CaseResult {
   const { rps, latencyMs, requests, errors, peakRssBytes, peakWalBytes, ...detail } = m;
+  const nearbyRps = nearby && (nearby.before.rps + nearby.after.rps) / 2;
   return {
     id: db ? `${db}/${name}${store === 'seeded' ? '@seeded' : ''}` : name,
     name,
@@ -99,7 +116,9 @@ export function caseResult(name: string, db: DatabaseKind | null, store: CaseRes
     peakRssMiB: mib(peakRssBytes),
     peakWalMiB: mib(peakWalBytes),
     ratioToFloor: null,
-    nearbyFloorRps: nearbyFloorRps === null ? null : Math.round(nearbyFloorRps),
+    nearbyFloorRps: nearbyRps === null ? null : Math.round(nearbyRps),
+    nearbyFloorSpread: nearby && nearbyRps ? round3(Math.abs(nearby.after.rps - nearby.before.rps) / nearbyRps) : null,
+    nearbyFloorP99Ms: nearby && (nearby.before.p99Ms + nearby.after.p99Ms) / 2,
     ratioToNearbyFloor: null,
     ratioToEmpty: null,
     ratioToEmptyNearbyFloor: null,
@@ -127,7 +146,7 @@ export function addRatios(results: BenchResults): void {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
-  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU'];
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU'];
   const rows = results.cases.map((c) => [
     c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
     c.db ?? '-',
@@ -140,7 +159,8 @@ export function table(results: BenchResults): string {
     c.peakRssMiB === null ? '-' : c.peakRssMiB.toFixed(1),
     c.peakWalMiB === null ? '-' : c.peakWalMiB.toFixed(1),
     ratio(c.ratioToFloor),
-    c.nearbyFloorRps === null ? '-' : String(c.nearbyFloorRps),
+    c.nearbyFloorRps === null ? '-' : `${c.nearbyFloorRps} ±${Math.round((c.nearbyFloorSpread ?? 0) * 50)}%`,
+    c.nearbyFloorP99Ms === null ? '-' : fixed(c.nearbyFloorP99Ms),
     ratio(c.ratioToNearbyFloor),
     ratio(c.ratioToEmpty),
     ratio(c.ratioToEmptyNearbyFloor),
@@ -151,7 +171,8 @@ export function table(results: BenchResults): string {
   if (rows.length > 0) {
     out.push(...columns(header, rows, 3));
     out.push(
-      '(× floor: to the floor measured at the start; floor nearby: the floor measured again just before and after the case, their mean;',
+      '(× floor: to the floor measured at the start; floor nearby: the floor measured again just before and after the case, their mean',
+      ' ± half their difference; floor p99: the floor’s own p99 in those two measurements, the machine’s tail at the same load;',
       ' × empty adj.: the scale ratio with each side first divided by its floor nearby;',
       ' server CPU / gen. CPU: cores used by the server process and by the load generator while measured)',
     );
@@ -166,6 +187,9 @@ export function table(results: BenchResults): string {
         `RSS ${s.rssStartMiB ?? '-'} MiB at start → ${s.rssEndMiB ?? '-'} MiB at end (peak ${s.rssPeakMiB ?? '-'} MiB)` +
         (s.walPeakMiB === null ? '' : `, WAL peak ${s.walPeakMiB} MiB, ${s.walEndMiB ?? '-'} MiB at end`),
     );
+  }
+  for (const c of results.cases) {
+    if ((c.nearbyFloorSpread ?? 0) > UNSTEADY_FLOOR) out.push(`  ${c.id}: the floor moved by ${Math.round(c.nearbyFloorSpread! * 100)} % around this case: the machine changed speed, its ratios are rough`);
   }
   for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);
   if (results.soak) for (const p of [...results.soak.problems, ...results.soak.warmup.problems]) out.push(`  soak: ${p}`);

@@ -62,6 +62,8 @@ it('runs every case with zero errors and writes them all to the results', { time
     // Every gateway case has the floor measured again around it, and its ratios to both floors.
     if (c.db !== null) {
       expect(c.nearbyFloorRps, c.id).toBeGreaterThan(0);
+      expect(c.nearbyFloorP99Ms, c.id).toBeGreaterThan(0);
+      expect(c.nearbyFloorSpread, c.id).toBeGreaterThanOrEqual(0);
       expect(c.ratioToFloor, c.id).toBeGreaterThan(0);
       expect(c.ratioToNearbyFloor, c.id).toBeGreaterThan(0);
     }

@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import type { Measurement } from '../../scripts/bench/cases.js';
-import { addRatios, caseResult, table, type BenchResults } from '../../scripts/bench/report.js';
+import { addRatios, caseResult, table, type BenchResults, type NearbyFloor } from '../../scripts/bench/report.js';
 
 const measurement = (rps: number): Measurement => ({
   requests: rps * 10,
@@ -25,24 +25,27 @@ const measurement = (rps: number): Measurement => ({
   generatorCpuCores: 0.2,
 });
 
+/** The floor around a case: `rps` before and after (same p99 both times unless given). */
+const around = (before: number, after = before, p99Ms = 8): NearbyFloor => ({ before: { rps: before, p99Ms }, after: { rps: after, p99Ms } });
+
 function results(cases: BenchResults['cases']): BenchResults {
   return { meta: { nearbyFloorSeconds: 5 } as BenchResults['meta'], cases, seeding: [], soak: null, ab: null, skipped: [], failures: [], errors: 0 };
 }
 
 it('divides each case by the floor of the start and by the floor measured around it', () => {
-  const r = results([caseResult('floor', null, null, null, measurement(2000)), caseResult('placeOrder', 'sqlite', 'empty', 0, measurement(900), 1500)]);
+  const r = results([caseResult('floor', null, null, null, measurement(2000)), caseResult('placeOrder', 'sqlite', 'empty', 0, measurement(900), around(1400, 1600))]);
   addRatios(r);
   const [floor, placeOrder] = r.cases;
   expect(floor!.ratioToFloor).toBeNull();
-  expect(placeOrder).toMatchObject({ ratioToFloor: 0.45, nearbyFloorRps: 1500, ratioToNearbyFloor: 0.6 });
+  expect(placeOrder).toMatchObject({ ratioToFloor: 0.45, nearbyFloorRps: 1500, ratioToNearbyFloor: 0.6, nearbyFloorSpread: 0.133, nearbyFloorP99Ms: 8 });
 });
 
 it('takes the drift out of the scale ratio by dividing each side by its own floor nearby', () => {
   // The seeded run fell in a stretch where the floor, too, was 20 % slower: the store cost nothing.
   const r = results([
     caseResult('floor', null, null, null, measurement(2000)),
-    caseResult('userInitiatedPay', 'sqlite', 'empty', 3000, measurement(1400), 2000),
-    caseResult('userInitiatedPay', 'sqlite', 'seeded', 103_000, measurement(1120), 1600),
+    caseResult('userInitiatedPay', 'sqlite', 'empty', 3000, measurement(1400), around(2000)),
+    caseResult('userInitiatedPay', 'sqlite', 'seeded', 103_000, measurement(1120), around(1600)),
   ]);
   addRatios(r);
   const seeded = r.cases[2]!;
@@ -56,4 +59,20 @@ it('leaves the nearby ratios empty when no floor was measured around the case (-
   addRatios(r);
   expect(r.cases[1]).toMatchObject({ ratioToFloor: null, nearbyFloorRps: null, ratioToNearbyFloor: null, ratioToEmpty: 0.978, ratioToEmptyNearbyFloor: null });
   expect(table(r)).toContain('placeOrder');
+});
+
+it('shows how far the floor moved around each case, and flags a case where the machine changed speed', () => {
+  const r = results([
+    caseResult('floor', null, null, null, measurement(2000)),
+    caseResult('userInitiatedPay', 'sqlite', 'empty', 3000, measurement(1400), around(1950, 2050, 6)),
+    caseResult('placeOrder', 'sqlite', 'empty', 3000, measurement(900), { before: { rps: 1600, p99Ms: 9 }, after: { rps: 2300, p99Ms: 21 } }),
+  ]);
+  addRatios(r);
+  expect(r.cases[1]).toMatchObject({ nearbyFloorRps: 2000, nearbyFloorSpread: 0.05, nearbyFloorP99Ms: 6 });
+  expect(r.cases[2]).toMatchObject({ nearbyFloorRps: 1950, nearbyFloorSpread: 0.359, nearbyFloorP99Ms: 15 });
+  const printed = table(r);
+  expect(printed).toContain('2000 ±3%');
+  expect(printed).toContain('1950 ±18%');
+  expect(printed).toContain('sqlite/placeOrder: the floor moved by 36 % around this case');
+  expect(printed).not.toContain('sqlite/userInitiatedPay: the floor moved');
 });
