@@ -6,7 +6,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import type { GatewayHandle } from './gateway.js';
 import { runLoad, type LoadResult, type RequestSource } from './load.js';
 import type { CaseName, Options } from './options.js';
-import { cpuSeconds, fileSizePeakTracker, rssPeakTracker, type Child } from './processes.js';
+import { cpuSeconds, fileSizePeakTracker, rssPeakTracker, stolenCpu, type Child } from './processes.js';
 import {
   ACQP_PATH,
   alipayplusChecker,
@@ -35,6 +35,8 @@ export interface Measurement extends LoadResult {
   serverCpuCores: number | undefined;
   /** CPU this process (the load generator) used while measured, in cores. */
   generatorCpuCores: number;
+  /** CPU the hypervisor took from this VM while measured (steal), in cores: others' load on the host. */
+  stolenCpuCores: number | undefined;
 }
 
 interface Prepared {
@@ -59,7 +61,9 @@ export async function measure(
   const wal = walFile ? fileSizePeakTracker(walFile) : undefined;
   const serverCpuBefore = cpuSeconds(pid);
   const generatorCpuBefore = process.cpuUsage();
+  const stolen = stolenCpu();
   const m = await runLoad({ url, connections: options.connections, durationSeconds: options.durationSeconds, sources: [run.source], server });
+  const stolenCpuCores = stolen.stop();
   const generatorCpu = process.cpuUsage(generatorCpuBefore);
   const serverCpuAfter = cpuSeconds(pid);
   const peakRssBytes = rss.stop();
@@ -77,6 +81,7 @@ export async function measure(
     peakWalBytes,
     serverCpuCores: serverCpuBefore !== undefined && serverCpuAfter !== undefined ? cores(serverCpuAfter - serverCpuBefore) : undefined,
     generatorCpuCores: cores((generatorCpu.user + generatorCpu.system) / 1e6),
+    stolenCpuCores,
   };
 }
 

@@ -186,20 +186,39 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** The machine's CPU time so far, all cores, in /proc/stat's ticks; undefined where there is no /proc. */
+function machineCpuTicks(): { idle: number; steal: number; total: number } | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …
+    return { idle: (cpu[3] ?? 0) + (cpu[4] ?? 0), steal: cpu[7] ?? 0, total: cpu.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The machine's busy share over `ms` (all cores, 0–1), from /proc/stat: shows whether others are using it. */
 export async function machineBusy(ms = 1000): Promise<number | undefined> {
-  const read = () => {
-    try {
-      const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-      const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
-      return { idle, total: cpu.reduce((a, b) => a + b, 0) };
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read();
+  const a = machineCpuTicks();
   await new Promise((r) => setTimeout(r, ms));
-  const b = read();
+  const b = machineCpuTicks();
   if (!a || !b || b.total === a.total) return undefined;
   return 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Starts counting the CPU time the hypervisor gave to other guests while this VM wanted it (steal);
+ * `stop` returns it in cores over the time counted (0.3 = a third of a core taken away on average).
+ */
+export function stolenCpu(): { stop: () => number | undefined } {
+  const a = machineCpuTicks();
+  const started = performance.now();
+  return {
+    stop() {
+      const b = machineCpuTicks();
+      const seconds = (performance.now() - started) / 1000;
+      // Kernel ticks are USER_HZ = 100 per second on Linux.
+      return a && b && seconds > 0 ? Math.round(((b.steal - a.steal) / 100 / seconds) * 100) / 100 : undefined;
+    },
+  };
 }

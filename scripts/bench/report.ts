@@ -100,6 +100,9 @@ export interface NearbyFloor {
 /** A floor that moved more than this around a case (|after − before| ÷ mean): the case's ratios are rough. */
 export const UNSTEADY_FLOOR = 0.2;
 
+/** More CPU than this (cores) taken by the hypervisor while a case was measured: its figures are low. */
+export const STOLEN_CPU_NOTED = 0.1;
+
 export function caseResult(name: string, db: DatabaseKind | null, store: CaseResult['store'], storeOrders: number | null, m: Measurement, nearby: NearbyFloor | null = null): CaseResult {
   const { rps, latencyMs, requests, errors, peakRssBytes, peakWalBytes, ...detail } = m;
   const nearbyRps = nearby && (nearby.before.rps + nearby.after.rps) / 2;
@@ -146,7 +149,7 @@ export function addRatios(results: BenchResults): void {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
-  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU'];
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU', 'stolen CPU'];
   const rows = results.cases.map((c) => [
     c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
     c.db ?? '-',
@@ -166,6 +169,7 @@ export function table(results: BenchResults): string {
     ratio(c.ratioToEmptyNearbyFloor),
     c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
     c.detail.generatorCpuCores.toFixed(2),
+    c.detail.stolenCpuCores === undefined ? '-' : c.detail.stolenCpuCores.toFixed(2),
   ]);
   const out: string[] = [];
   if (rows.length > 0) {
@@ -174,7 +178,8 @@ export function table(results: BenchResults): string {
       '(× floor: to the floor measured at the start; floor nearby: the floor measured again just before and after the case, their mean',
       ' ± half their difference; floor p99: the floor’s own p99 in those two measurements, the machine’s tail at the same load;',
       ' × empty adj.: the scale ratio with each side first divided by its floor nearby;',
-      ' server CPU / gen. CPU: cores used by the server process and by the load generator while measured)',
+      ' server CPU / gen. CPU: cores used by the server process and by the load generator while measured;',
+      ' stolen CPU: cores the hypervisor gave to other guests meanwhile — on a shared VM, the noise in every figure)',
     );
   }
   if (results.ab) out.push(...(rows.length > 0 ? [''] : []), ...abTable(results.ab, results.meta.commit));
@@ -189,6 +194,7 @@ export function table(results: BenchResults): string {
     );
   }
   for (const c of results.cases) {
+    if ((c.detail.stolenCpuCores ?? 0) > STOLEN_CPU_NOTED) out.push(`  ${c.id}: ${c.detail.stolenCpuCores!.toFixed(2)} of a core stolen by the hypervisor while measured: its figures are low`);
     if ((c.nearbyFloorSpread ?? 0) > UNSTEADY_FLOOR) out.push(`  ${c.id}: the floor moved by ${Math.round(c.nearbyFloorSpread! * 100)} % around this case: the machine changed speed, its ratios are rough`);
   }
   for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);

@@ -56,6 +56,8 @@ it('runs every case with zero errors and writes them all to the results', { time
   for (const c of results.cases) {
     expect({ id: c.id, errors: c.errors, warmupErrors: c.detail.warmup.errors }).toEqual({ id: c.id, errors: 0, warmupErrors: 0 });
     expect(c.requests, c.id).toBeGreaterThan(0);
+    // Steal is read from /proc/stat, which every Linux machine has (0 on bare metal).
+    expect(c.detail.stolenCpuCores, c.id).toBeGreaterThanOrEqual(0);
     // The WAL's size is watched where there is one: SQLite's.
     if (c.db === 'sqlite') expect(c.peakWalMiB, c.id).toBeGreaterThan(0);
     else expect(c.peakWalMiB, c.id).toBeNull();

@@ -23,6 +23,7 @@ const measurement = (rps: number): Measurement => ({
   peakWalBytes: undefined,
   serverCpuCores: 1,
   generatorCpuCores: 0.2,
+  stolenCpuCores: 0,
 });
 
 /** The floor around a case: `rps` before and after (same p99 both times unless given). */
@@ -75,4 +76,17 @@ it('shows how far the floor moved around each case, and flags a case where the m
   expect(printed).toContain('1950 ±18%');
   expect(printed).toContain('sqlite/placeOrder: the floor moved by 36 % around this case');
   expect(printed).not.toContain('sqlite/userInitiatedPay: the floor moved');
+});
+
+it('shows the CPU the hypervisor took while each case was measured, and notes a case that lost much', () => {
+  const r = results([
+    caseResult('floor', null, null, null, measurement(2000)),
+    caseResult('placeOrder', 'postgres', 'empty', 0, { ...measurement(600), stolenCpuCores: 0.35 }, around(2000)),
+    caseResult('userInitiatedPay', 'postgres', 'empty', 0, { ...measurement(1400), stolenCpuCores: 0.02 }, around(2000)),
+  ]);
+  addRatios(r);
+  const printed = table(r);
+  expect(printed).toMatch(/placeOrder .* 0\.35\n/);
+  expect(printed).toContain('postgres/placeOrder: 0.35 of a core stolen by the hypervisor while measured');
+  expect(printed).not.toContain('postgres/userInitiatedPay: 0.02');
 });
