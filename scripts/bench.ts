@@ -19,10 +19,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
 import { abCase, checkoutRevision } from './bench/ab.js';
 import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState, type Measurement } from './bench/cases.js';
 import { postgresReachable, startGateway, type GatewayHandle } from './bench/gateway.js';
-import { parseOptions, UsageError, type DatabaseKind, type Options } from './bench/options.js';
+import { parseOptions, UsageError, type CaseName, type DatabaseKind, type Options } from './bench/options.js';
 import { freePort, machineBusy, pinCores, startChild, waitReady } from './bench/processes.js';
 import { addRatios, caseResult, mib, table, type BenchResults, type NearbyFloor } from './bench/report.js';
 import { newKeyPair, type BenchKeys } from './bench/requests.js';
@@ -219,15 +220,10 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
       }
       if (!options.scale) return;
       // The scale check: the read and write paths again with seedOrders more orders in the store.
-      log(`  ${kind}: seeding ${options.seedOrders} orders`);
-      const seconds = await seedOrders(store, { databaseUrl: gw.databaseUrl, schema: gw.schema, merchantId: gw.merchant.merchantId, storeId: gw.store.storeId, entryCodeValue: gw.store.entryCode, currency: 'JPY' }, options.seedOrders);
-      await settleAfterSeeding(store);
-      const storeOrdersAfter = await countPayments(store);
-      results.seeding.push({ db: kind, orders: options.seedOrders, seconds, storeOrdersAfter });
-      log(`    ${seconds.toFixed(1)} s; ${storeOrdersAfter} orders in the store`);
+      await seedForScale(kind, gw, store);
       await quietMachine();
       floors.forget();
-      for (const name of (['userInitiatedPay', 'placeOrder'] as const).filter((c) => options.cases.includes(c))) {
+      for (const name of scaleCases()) {
         const storeOrders = await countPayments(store);
         log(`  ${kind}/${name} with ${storeOrders} orders in the store`);
         const { m, nearby } = await floors.measure(() => cases[name]());
@@ -240,6 +236,19 @@ async function runDatabase(kind: DatabaseKind, floor: Floor | undefined): Promis
   });
 }
 
+/** The cases the scale check measures again on the seeded store. */
+const scaleCases = () => (['userInitiatedPay', 'placeOrder'] as const).filter((c) => options.cases.includes(c));
+
+/** Adds options.seedOrders orders to the gateway's store (`store`: a connection of the bench's own). */
+async function seedForScale(kind: DatabaseKind, gw: GatewayHandle, store: Knex): Promise<void> {
+  log(`  ${kind}: seeding ${options.seedOrders} orders`);
+  const seconds = await seedOrders(store, { databaseUrl: gw.databaseUrl, schema: gw.schema, merchantId: gw.merchant.merchantId, storeId: gw.store.storeId, entryCodeValue: gw.store.entryCode, currency: 'JPY' }, options.seedOrders);
+  await settleAfterSeeding(store);
+  const storeOrdersAfter = await countPayments(store);
+  results.seeding.push({ db: kind, orders: options.seedOrders, seconds, storeOrdersAfter });
+  log(`    ${seconds.toFixed(1)} s; ${storeOrdersAfter} orders in the store`);
+}
+
 /** --ab: each case measured on both gateways at once, in alternated slices (scripts/bench/ab.ts). */
 async function runAb(kind: DatabaseKind, ab: NonNullable<Options['ab']>, baselineRoot: string): Promise<void> {
   await withGateway(
@@ -249,13 +258,28 @@ async function runAb(kind: DatabaseKind, ab: NonNullable<Options['ab']>, baselin
         await warmUp(kind, baseline);
         await warmUp(kind, change);
         const runners = [baseline, change].map((gw) => caseRunner(gw, keys, options, { paidRequestIds: [] }));
-        for (const name of options.cases) {
-          log(`  ${kind}/${name}: ${ab.slices} slices of ${options.durationSeconds} s per build, alternated`);
-          const result = await abCase(name, kind, ab.slices, [() => runners[0]![name](), () => runners[1]![name]()], (side, m) =>
-            log(`    ${side === 0 ? results.ab!.baselineCommit : 'this'}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`),
-          );
-          results.ab!.cases.push(result);
+        const alternate = async (names: readonly CaseName[], store: 'empty' | 'seeded') => {
+          for (const name of names) {
+            log(`  ${kind}/${name}${store === 'seeded' ? ' (seeded)' : ''}: ${ab.slices} slices of ${options.durationSeconds} s per build, alternated`);
+            const result = await abCase(name, kind, store, ab.slices, [() => runners[0]![name](), () => runners[1]![name]()], (side, m) =>
+              log(`    ${side === 0 ? results.ab!.baselineCommit : 'this'}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms, ${m.errors} errors`),
+            );
+            results.ab!.cases.push(result);
+          }
+        };
+        await alternate(options.cases, 'empty');
+        if (!options.scale) return;
+        // The scale check, side by side: both stores seeded alike, then its cases alternated again.
+        for (const gw of [baseline, change]) {
+          const store = openStore(gw.databaseUrl, gw.schema);
+          try {
+            await seedForScale(kind, gw, store);
+          } finally {
+            await store.destroy();
+          }
         }
+        await quietMachine();
+        await alternate(scaleCases(), 'seeded');
       }),
     baselineRoot,
   );

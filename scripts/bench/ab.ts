@@ -26,6 +26,8 @@ export interface AbSide {
 export interface AbCaseResult {
   name: CaseName;
   db: DatabaseKind;
+  /** `seeded`: with the scale check's orders in both stores (`--only=…,scale`). */
+  store: 'empty' | 'seeded';
   slices: number;
   baseline: AbSide;
   change: AbSide;
@@ -63,7 +65,7 @@ export function checkoutRevision(repoRoot: string, rev: string, dir: string): { 
  * Measures one case in `slices` slices per build, alternated and each pair in the other order than the
  * one before, so that neither build always runs first after a preparation or a warm-up.
  */
-export async function abCase(name: CaseName, db: DatabaseKind, slices: number, run: [() => Promise<Measurement>, () => Promise<Measurement>], onSlice: (side: 0 | 1, m: Measurement) => void): Promise<AbCaseResult> {
+export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResult['store'], slices: number, run: [() => Promise<Measurement>, () => Promise<Measurement>], onSlice: (side: 0 | 1, m: Measurement) => void): Promise<AbCaseResult> {
   const sides: [AbSide, AbSide] = [emptySide(), emptySide()];
   for (let i = 0; i < slices; i++) {
     for (const j of i % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const)) {
@@ -80,7 +82,7 @@ export async function abCase(name: CaseName, db: DatabaseKind, slices: number, r
   }
   for (const side of sides) side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
   const [baseline, change] = sides;
-  return { name, db, slices, baseline, change, ratio: baseline.rps > 0 ? Math.round((change.rps / baseline.rps) * 1000) / 1000 : 0 };
+  return { name, db, store, slices, baseline, change, ratio: baseline.rps > 0 ? Math.round((change.rps / baseline.rps) * 1000) / 1000 : 0 };
 }
 
 function emptySide(): AbSide {

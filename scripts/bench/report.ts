@@ -200,8 +200,9 @@ export function table(results: BenchResults): string {
   for (const c of results.cases) for (const p of [...c.detail.problems, ...c.detail.warmup.problems.map((x) => `warm-up: ${x}`)]) out.push(`  ${c.id}: ${p}`);
   if (results.soak) for (const p of [...results.soak.problems, ...results.soak.warmup.problems]) out.push(`  soak: ${p}`);
   for (const c of results.ab?.cases ?? []) {
-    for (const p of c.baseline.problems) out.push(`  ${c.db}/${c.name} (${results.ab!.baselineCommit}): ${p}`);
-    for (const p of c.change.problems) out.push(`  ${c.db}/${c.name} (this checkout): ${p}`);
+    const id = `${c.db}/${c.name}${c.store === 'seeded' ? '@seeded' : ''}`;
+    for (const p of c.baseline.problems) out.push(`  ${id} (${results.ab!.baselineCommit}): ${p}`);
+    for (const p of c.change.problems) out.push(`  ${id} (this checkout): ${p}`);
   }
   for (const s of results.skipped) out.push(`SKIPPED: ${s}`);
   for (const f of results.failures) out.push(`FAILED: ${f}`);
@@ -216,7 +217,7 @@ function abTable(ab: AbResults, commit: string | null): string[] {
   const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', 'errors'];
   // p99: the median of the slices' p99s (one slice's p99 rests on a few dozen requests).
   const rows = ab.cases.map((c) => [
-    c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
+    `${c.name === 'createOrder' ? 'POST /v1/orders' : c.name}${c.store === 'seeded' ? ' (seeded)' : ''}`,
     c.db,
     String(c.baseline.rps),
     String(c.change.rps),

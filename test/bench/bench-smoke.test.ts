@@ -76,22 +76,31 @@ it('runs every case with zero errors and writes them all to the results', { time
   expect(results.meta.floorOnItsOwnCore).toBe(cpus().length >= 2);
 });
 
-it('--ab measures this checkout and another revision side by side, then removes the other’s worktree', { timeout: 180_000 }, async () => {
+it('--ab measures this checkout and another revision side by side, on empty and seeded stores, then removes the other’s worktree', { timeout: 300_000 }, async () => {
   const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' });
   const before = worktrees();
   const out = join(dir, 'ab-results.json');
-  const { code, output } = await runBench(['--ab=HEAD', '--smoke', '--only=placeOrder', `--out=${out}`], 170_000);
+  const { code, output } = await runBench(['--ab=HEAD', '--smoke', '--only=placeOrder,scale', `--out=${out}`], 290_000);
   expect(code, output).toBe(0);
 
   const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
   expect(results.ab?.baselineCommit).toBe(execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim());
-  expect(results.ab?.cases.map((c) => `${c.db}/${c.name}`)).toEqual(['sqlite/placeOrder']);
-  const [placeOrder] = results.ab!.cases;
-  for (const side of [placeOrder!.baseline, placeOrder!.change]) {
-    expect(side.requests).toBeGreaterThan(0);
-    expect(side.errors).toBe(0);
-    expect(side.p99Ms).toHaveLength(2); // --smoke: two slices per build
+  // `scale` brings userInitiatedPay, and both cases again once both stores are seeded.
+  expect(results.ab?.cases.map((c) => `${c.db}/${c.name}@${c.store}`)).toEqual([
+    'sqlite/userInitiatedPay@empty',
+    'sqlite/placeOrder@empty',
+    'sqlite/userInitiatedPay@seeded',
+    'sqlite/placeOrder@seeded',
+  ]);
+  for (const c of results.ab!.cases) {
+    for (const side of [c.baseline, c.change]) {
+      expect(side.requests, `${c.name}@${c.store}`).toBeGreaterThan(0);
+      expect(side.errors, `${c.name}@${c.store}`).toBe(0);
+      expect(side.p99Ms, `${c.name}@${c.store}`).toHaveLength(2); // --smoke: two slices per build
+    }
   }
+  // Both stores seeded alike (--smoke: 10^4 orders each).
+  expect(results.seeding.map((s) => s.orders)).toEqual([10_000, 10_000]);
   expect(results.cases).toEqual([]); // no floor, no ordinary case
   expect(worktrees()).toBe(before);
 });
