@@ -120,8 +120,11 @@ export async function floorSource(keys: BenchKeys, count = 500): Promise<Prepare
 export interface CaseState {
   /** paymentRequestIds the gateway answered to placeOrder (notifyPayment uses them as known ids). */
   paidRequestIds: string[];
-  /** The floor's req/s in this run, when measured: a rate the gateway's write path does not exceed. */
-  floorRps?: number;
+  /**
+   * A rate the gateway's write path does not exceed, for sizing unique pools: the floor's req/s in
+   * this run when measured; under --ab (no floor), the fastest slice so far of either build.
+   */
+  ceilingRps?: number;
 }
 
 export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options, state: CaseState) {
@@ -163,7 +166,7 @@ export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options,
     /** Write path: an entry-code payment per request (fresh paymentId), so each creates one order. */
     placeOrder: () =>
       run(async (phase, warmupRps) => {
-        const count = phase === 'warmup' ? Math.ceil(options.warmupSeconds * 1000) : uniquePoolSize(warmupRps, options.durationSeconds, state.floorRps);
+        const count = phase === 'warmup' ? Math.ceil(options.warmupSeconds * 1000) : uniquePoolSize(warmupRps, options.durationSeconds, state.ceilingRps);
         const pool = new RequestPool(await sign('placeOrder', count, (i) => placeOrderBody(gw.store.entryCode, JPY(String(100 + (i % 9000))))), true);
         const collect = (body: Record<string, unknown>) => {
           if (state.paidRequestIds.length < 2000 && typeof body.paymentRequestId === 'string') state.paidRequestIds.push(body.paymentRequestId);
