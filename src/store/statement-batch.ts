@@ -8,8 +8,9 @@
  * and under load the trip costs more than SQLite does (handing one statement to the thread pool took
  * ~0.1 ms of the event loop on these 2-core VMs, the statement itself tens of µs); on Postgres a round
  * trip to its server process. So calls of the same query made in the same tick are sent as one
- * statement — a `where … in (…)`, a multi-row insert — and each caller gets its own part of the answer. If that statement fails, every caller in it fails: the group is rolled
- * back and each transaction run again alone (group-commit.ts), so each then sees only its own outcome.
+ * statement — a `where … in (…)`, a multi-row insert — and each caller gets its own part of the
+ * answer. If that statement fails, every caller in it fails: the group is rolled back and each
+ * transaction run again alone (group-commit.ts), so each then sees only its own outcome.
  *
  * Reads outside transactions are batched too, over one round of the event loop (store/index.ts).
  */

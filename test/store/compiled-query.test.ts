@@ -3,19 +3,15 @@
  * argument), and every call runs it with its own values in the places of its arguments; insertRows
  * writes several rows in one statement. On both databases.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compiledQuery, createKnex, insertRows } from '../../src/store/knex.js';
 import { describeEachDatabase } from '../support/gateway.js';
+import { testStore } from '../support/store.js';
 
 describeEachDatabase('compiledQuery', (kind) => {
   let db: Knex;
-  let dir: string;
-  const schema = `compiled_${randomBytes(4).toString('hex')}`;
+  const store = testStore(kind, 'compiled');
   let builds = 0;
   const itemsOf = compiledQuery((q, owner: string, colour: string) => {
     builds++;
@@ -28,8 +24,7 @@ describeEachDatabase('compiledQuery', (kind) => {
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acqp-compiled-'));
-    db = createKnex(kind === 'postgres' ? { url: inject('postgresUrl')!, schema } : { url: `sqlite:${join(dir, 'db.sqlite')}` });
+    db = createKnex(store.options);
     await db.schema.createTable('items', (t) => {
       t.string('id').primary();
       t.string('owner').notNullable();
@@ -44,11 +39,7 @@ describeEachDatabase('compiledQuery', (kind) => {
     ]);
   });
 
-  afterAll(async () => {
-    if (kind === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => store.remove(db, () => db.destroy()));
 
   it('answers each call with the rows of its own arguments, in their places, with the builder’s own bindings kept', async () => {
     expect(await itemsOf<{ id: string }>(db, 'ann', 'red')).toEqual([{ id: 'a1' }, { id: 'a2' }]); // limit 2 kept

@@ -3,19 +3,15 @@
  * writer run together, each caller gets its own outcome, and one failing never takes another's work
  * with it. On both databases; the WAL checkpoint is SQLite's alone.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { groupCommit, type RowLock, type TransactionOptions } from '../../src/store/group-commit.js';
 import { createKnex, writerTransaction } from '../../src/store/knex.js';
 import { describeEachDatabase } from '../support/gateway.js';
+import { testStore, type TestStore } from '../support/store.js';
 
 describeEachDatabase('group commit', (kind) => {
-  let dir: string;
-  let schema: string;
+  let store: TestStore;
   let db: Knex;
   /** Database transactions committed: by knex's COMMIT, or by `COMMIT; BEGIN` between two groups. */
   let commits: number;
@@ -24,9 +20,8 @@ describeEachDatabase('group commit', (kind) => {
   let transaction: <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => Promise<T>;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acqp-group-'));
-    schema = `group_${randomBytes(4).toString('hex')}`;
-    db = createKnex(kind === 'postgres' ? { url: inject('postgresUrl')!, schema } : { url: `sqlite:${join(dir, 'db.sqlite')}` });
+    store = testStore(kind, 'group');
+    db = createKnex(store.options);
     await db.schema.createTable('items', (t) => {
       t.string('id').primary();
       t.integer('n').notNullable();
@@ -45,11 +40,7 @@ describeEachDatabase('group commit', (kind) => {
     );
   });
 
-  afterEach(async () => {
-    if (kind === 'postgres') await db.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => store.remove(db, () => db.destroy()));
 
   const insert = (id: string, n: number) => ({ trx }: Tx) => trx('items').insert({ id, n }).then(() => id);
   const ids = async () => (await db('items').orderBy('id').select('id')).map((r: { id: string }) => r.id);

@@ -6,11 +6,7 @@
  * concurrency tests cannot make two calls share a group reliably; here a transaction holds the writer
  * while the others queue, so they do. On both databases.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { codeValue } from '../../src/domain/codes.js';
 import { idempotent } from '../../src/domain/idempotency.js';
@@ -24,22 +20,15 @@ import { userPresentedService } from '../../src/domain/user-presented-payments.j
 import { openDatabase } from '../../src/store/index.js';
 import type { Database, Repositories } from '../../src/store/types.js';
 import { describeEachDatabase, type DatabaseKind } from '../support/gateway.js';
+import { testStore } from '../support/store.js';
 
 const CODE_BASE_URL = 'https://qr.acqp.test';
 
-/** A fresh store: a SQLite file in a temporary directory, or a Postgres schema of its own. */
+/** A fresh store (test/support/store.ts), opened; `remove` closes it and removes what it left. */
 async function freshDatabase(kind: DatabaseKind): Promise<{ db: Database & { knex: Knex }; remove: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'acqp-side-'));
-  const schema = `side_${randomBytes(4).toString('hex')}`;
-  const db = await openDatabase(kind === 'postgres' ? { url: inject('postgresUrl')!, schema } : { url: `sqlite:${join(dir, 'db.sqlite')}` });
-  return {
-    db,
-    async remove() {
-      if (kind === 'postgres') await db.knex.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const store = testStore(kind, 'side');
+  const db = await openDatabase(store.options);
+  return { db, remove: () => store.remove(db.knex, () => db.close()) };
 }
 
 describeEachDatabase('side-by-side transactions on the store', (kind) => {
