@@ -3,7 +3,10 @@
  * time. On these shared VMs whole runs of one build move by ±10–15 % from one minute to the next, the
  * floor too, so two runs cannot tell a 5 % change from noise. Here both gateways run side by side and
  * each case is measured in slices alternated between them (A B, B A, A B, …): the drift falls on both
- * alike (the same build against itself came out within ~5 %).
+ * alike (the same build against itself came out within ~5 %). Each side's CPU per request is measured
+ * too: CPU time counts only while the gateway runs, so it moves less than req/s when the hypervisor
+ * takes cores away — but it is the gateway process's alone (not Postgres's, nor the kernel's work for
+ * its sockets done elsewhere), and a change can cost CPU yet answer sooner, or the reverse.
  */
 import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
@@ -21,6 +24,10 @@ export interface AbSide {
   p50Ms: number[];
   errors: number;
   problems: string[];
+  /** CPU the gateway process used over all slices; null when it could not be read (no /proc). */
+  serverCpuSeconds: number | null;
+  /** serverCpuSeconds per request answered, in ms. */
+  cpuMsPerRequest: number | null;
 }
 
 export interface AbCaseResult {
@@ -33,6 +40,8 @@ export interface AbCaseResult {
   change: AbSide;
   /** change req/s ÷ baseline req/s. */
   ratio: number;
+  /** change CPU per request ÷ baseline CPU per request: below 1, the change costs less. */
+  cpuRatio: number | null;
 }
 
 export interface AbResults {
@@ -76,17 +85,28 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
       side.p99Ms.push(m.latencyMs.p99);
       side.p50Ms.push(m.latencyMs.p50);
       side.errors += m.errors + m.warmup.errors;
+      side.serverCpuSeconds = side.serverCpuSeconds === null || m.serverCpuSeconds === undefined ? null : side.serverCpuSeconds + m.serverCpuSeconds;
       for (const problem of [...m.problems, ...m.warmup.problems]) if (!side.problems.includes(problem)) side.problems.push(problem);
       onSlice(j, m);
     }
   }
-  for (const side of sides) side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
+  for (const side of sides) {
+    side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
+    side.cpuMsPerRequest = cpuMsPerRequest(side.serverCpuSeconds ?? undefined, side.requests);
+  }
   const [baseline, change] = sides;
-  return { name, db, store, slices, baseline, change, ratio: baseline.rps > 0 ? Math.round((change.rps / baseline.rps) * 1000) / 1000 : 0 };
+  const cpuRatio = baseline.cpuMsPerRequest && change.cpuMsPerRequest !== null ? round3(change.cpuMsPerRequest / baseline.cpuMsPerRequest) : null;
+  return { name, db, store, slices, baseline, change, ratio: baseline.rps > 0 ? round3(change.rps / baseline.rps) : 0, cpuRatio };
 }
 
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** CPU seconds spent on `requests` answers, per answer in ms; null when unknown. */
+export const cpuMsPerRequest = (cpuSeconds: number | undefined, requests: number): number | null =>
+  cpuSeconds !== undefined && requests > 0 ? round3((cpuSeconds * 1000) / requests) : null;
+
 function emptySide(): AbSide {
-  return { requests: 0, seconds: 0, rps: 0, p99Ms: [], p50Ms: [], errors: 0, problems: [] };
+  return { requests: 0, seconds: 0, rps: 0, p99Ms: [], p50Ms: [], errors: 0, problems: [], serverCpuSeconds: 0, cpuMsPerRequest: null };
 }
 
 export const median = (values: readonly number[]): number => {

@@ -33,6 +33,8 @@ export interface Measurement extends LoadResult {
   peakWalBytes: number | undefined;
   /** CPU the server process used while measured, in cores (1.0 = one core busy all the time). */
   serverCpuCores: number | undefined;
+  /** The same in seconds of CPU: over the requests answered, its cost per request. */
+  serverCpuSeconds: number | undefined;
   /** CPU this process (the load generator) used while measured, in cores. */
   generatorCpuCores: number;
   /** CPU the hypervisor took from this VM while measured (steal), in cores: others' load on the host. */
@@ -68,6 +70,7 @@ export async function measure(
   const serverCpuAfter = cpuSeconds(pid);
   const peakRssBytes = rss.stop();
   const peakWalBytes = wal?.stop();
+  const serverCpuSeconds = serverCpuBefore !== undefined && serverCpuAfter !== undefined ? serverCpuAfter - serverCpuBefore : undefined;
   const cores = (seconds: number) => Math.round((seconds / m.durationSeconds) * 100) / 100;
   const poolWrapped = run.pool?.unique ? run.pool.wrapped : 0;
   return {
@@ -79,7 +82,8 @@ export async function measure(
     warmup: { seconds: options.warmupSeconds, requests: w.requests, rps: w.rps, errors: w.errors, problems: w.problems },
     peakRssBytes,
     peakWalBytes,
-    serverCpuCores: serverCpuBefore !== undefined && serverCpuAfter !== undefined ? cores(serverCpuAfter - serverCpuBefore) : undefined,
+    serverCpuCores: serverCpuSeconds === undefined ? undefined : cores(serverCpuSeconds),
+    serverCpuSeconds,
     generatorCpuCores: cores((generatorCpu.user + generatorCpu.system) / 1e6),
     stolenCpuCores,
   };

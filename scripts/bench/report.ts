@@ -214,7 +214,8 @@ const fixed = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const formatCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
 
 function abTable(ab: AbResults, commit: string | null): string[] {
-  const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', 'errors'];
+  const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', `${ab.baselineCommit} CPU ms/req`, 'this CPU ms/req', '× CPU', 'errors'];
+  const perRequest = (ms: number | null) => (ms === null ? '-' : ms.toFixed(3));
   // p99: the median of the slices' p99s (one slice's p99 rests on a few dozen requests).
   const rows = ab.cases.map((c) => [
     `${c.name === 'createOrder' ? 'POST /v1/orders' : c.name}${c.store === 'seeded' ? ' (seeded)' : ''}`,
@@ -224,13 +225,16 @@ function abTable(ab: AbResults, commit: string | null): string[] {
     c.ratio.toFixed(3),
     fixed(median(c.baseline.p99Ms)),
     fixed(median(c.change.p99Ms)),
+    perRequest(c.baseline.cpuMsPerRequest),
+    perRequest(c.change.cpuMsPerRequest),
+    c.cpuRatio === null ? '-' : c.cpuRatio.toFixed(3),
     String(c.baseline.errors + c.change.errors),
   ]);
   return [
     `A/B: ${ab.baselineRevision} (${ab.baselineCommit}) against this checkout (${commit ?? 'unknown'}), side by side, ` +
       `${ab.cases[0]?.slices ?? 0} slices of ${ab.sliceSeconds} s (after ${ab.warmupSeconds} s of warm-up) per build and case, alternated`,
     ...columns(header, rows, 2),
-    '(p99: the median of the slices’ p99)',
+    '(p99: the median of the slices’ p99; CPU ms/req: the gateway process’s CPU time per request answered, which steal moves less than req/s)',
   ];
 }
 

@@ -97,6 +97,7 @@ it('--ab measures this checkout and another revision side by side, on empty and 
       expect(side.requests, `${c.name}@${c.store}`).toBeGreaterThan(0);
       expect(side.errors, `${c.name}@${c.store}`).toBe(0);
       expect(side.p99Ms, `${c.name}@${c.store}`).toHaveLength(2); // --smoke: two slices per build
+      expect(side.cpuMsPerRequest, `${c.name}@${c.store}`).toBeGreaterThan(0);
     }
   }
   // Both stores seeded alike (--smoke: 10^4 orders each).

@@ -1,8 +1,10 @@
 /**
  * The bench's ratios (scripts/bench/report.ts): to the floor of the run's start, to the floor measured
- * around the case, and the scale check's seeded ÷ empty with and without each side's floor nearby.
+ * around the case, and the scale check's seeded ÷ empty with and without each side's floor nearby;
+ * and `--ab`'s comparison of two builds (scripts/bench/ab.ts).
  */
 import { expect, it } from 'vitest';
+import { abCase } from '../../scripts/bench/ab.js';
 import type { Measurement } from '../../scripts/bench/cases.js';
 import { addRatios, caseResult, table, type BenchResults, type NearbyFloor } from '../../scripts/bench/report.js';
 
@@ -22,6 +24,7 @@ const measurement = (rps: number): Measurement => ({
   peakRssBytes: 100 * 2 ** 20,
   peakWalBytes: undefined,
   serverCpuCores: 1,
+  serverCpuSeconds: 10,
   generatorCpuCores: 0.2,
   stolenCpuCores: 0,
 });
@@ -89,4 +92,24 @@ it('shows the CPU the hypervisor took while each case was measured, and notes a 
   expect(printed).toMatch(/placeOrder .* 0\.35\n/);
   expect(printed).toContain('postgres/placeOrder: 0.35 of a core stolen by the hypervisor while measured');
   expect(printed).not.toContain('postgres/userInitiatedPay: 0.02');
+});
+
+it('compares two builds by req/s and by the gateway’s CPU per request, slices alternated A B, B A', async () => {
+  const order: string[] = [];
+  // The baseline answers 1,000 req/s for 1.2 ms of CPU each; the change 900 req/s for 1.0 ms each.
+  const slice = (name: string, rps: number, cpuMs: number) => async (): Promise<Measurement> => {
+    order.push(name);
+    return { ...measurement(rps), serverCpuSeconds: (rps * 10 * cpuMs) / 1000 };
+  };
+  const c = await abCase('placeOrder', 'postgres', 'empty', 3, [slice('A', 1000, 1.2), slice('B', 900, 1)], () => {});
+  expect(order).toEqual(['A', 'B', 'B', 'A', 'A', 'B']);
+  expect(c).toMatchObject({ ratio: 0.9, cpuRatio: 0.833, baseline: { rps: 1000, cpuMsPerRequest: 1.2 }, change: { rps: 900, cpuMsPerRequest: 1 } });
+  const printed = table({ ...results([]), ab: { baselineRevision: 'HEAD', baselineCommit: 'abc1234', sliceSeconds: 10, warmupSeconds: 1, cases: [c] } });
+  expect(printed).toContain('abc1234 CPU ms/req');
+  expect(printed).toMatch(/placeOrder +postgres +1000 +900 +0\.900 +20\.0 +20\.0 +1\.200 +1\.000 +0\.833 +0\n/);
+});
+
+it('leaves CPU per request empty in a comparison where a slice could not read the gateway’s CPU', async () => {
+  const c = await abCase('userInitiatedPay', 'sqlite', 'empty', 2, [async () => measurement(1000), async () => ({ ...measurement(1000), serverCpuSeconds: undefined })], () => {});
+  expect(c).toMatchObject({ cpuRatio: null, baseline: { cpuMsPerRequest: 1 }, change: { cpuMsPerRequest: null, serverCpuSeconds: null } });
 });
