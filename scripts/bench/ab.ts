@@ -4,9 +4,11 @@
  * floor too, so two runs cannot tell a 5 % change from noise. Here both gateways run side by side and
  * each case is measured in slices alternated between them (A B, B A, A B, …): the drift falls on both
  * alike (the same build against itself came out within ~5 %). Each side's CPU per request is measured
- * too: CPU time counts only while the gateway runs, so it moves less than req/s when the hypervisor
- * takes cores away — but it is the gateway process's alone (not Postgres's, nor the kernel's work for
- * its sockets done elsewhere), and a change can cost CPU yet answer sooner, or the reverse.
+ * too: the gateway process's (with SQLite's work, which runs inside it) — CPU time counts only while a
+ * process runs, so it moves less than req/s when the hypervisor takes cores away, but a change can
+ * cost CPU yet answer sooner, or the reverse — and on Postgres its server's, shown beside it: that one
+ * also holds the server's background work (checkpoints, WAL writing), which falls on one slice or
+ * another, so it is much noisier.
  */
 import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
@@ -26,8 +28,12 @@ export interface AbSide {
   problems: string[];
   /** CPU the gateway process used over all slices; null when it could not be read (no /proc). */
   serverCpuSeconds: number | null;
-  /** serverCpuSeconds per request answered, in ms. */
+  /** Postgres: CPU its server's processes used over all slices; null on SQLite or when unreadable. */
+  databaseCpuSeconds: number | null;
+  /** The gateway's CPU per request answered, in ms. */
   cpuMsPerRequest: number | null;
+  /** Postgres: its server's CPU per request answered, in ms. */
+  databaseCpuMsPerRequest: number | null;
 }
 
 export interface AbCaseResult {
@@ -40,7 +46,7 @@ export interface AbCaseResult {
   change: AbSide;
   /** change req/s ÷ baseline req/s. */
   ratio: number;
-  /** change CPU per request ÷ baseline CPU per request: below 1, the change costs less. */
+  /** change gateway CPU per request ÷ baseline's: below 1, the change costs less. */
   cpuRatio: number | null;
 }
 
@@ -85,14 +91,17 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
       side.p99Ms.push(m.latencyMs.p99);
       side.p50Ms.push(m.latencyMs.p50);
       side.errors += m.errors + m.warmup.errors;
-      side.serverCpuSeconds = side.serverCpuSeconds === null || m.serverCpuSeconds === undefined ? null : side.serverCpuSeconds + m.serverCpuSeconds;
+      side.serverCpuSeconds = add(side.serverCpuSeconds, m.serverCpuSeconds);
+      side.databaseCpuSeconds = add(side.databaseCpuSeconds, m.databaseCpuSeconds);
       for (const problem of [...m.problems, ...m.warmup.problems]) if (!side.problems.includes(problem)) side.problems.push(problem);
       onSlice(j, m);
     }
   }
   for (const side of sides) {
     side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
-    side.cpuMsPerRequest = cpuMsPerRequest(side.serverCpuSeconds ?? undefined, side.requests);
+    if (db !== 'postgres') side.databaseCpuSeconds = null;
+    side.cpuMsPerRequest = cpuMsPerRequest(side.serverCpuSeconds, side.requests);
+    side.databaseCpuMsPerRequest = cpuMsPerRequest(side.databaseCpuSeconds, side.requests);
   }
   const [baseline, change] = sides;
   const cpuRatio = baseline.cpuMsPerRequest && change.cpuMsPerRequest !== null ? round3(change.cpuMsPerRequest / baseline.cpuMsPerRequest) : null;
@@ -100,13 +109,15 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** A sum over slices that is unknown once one slice's part is. */
+const add = (sum: number | null, part: number | undefined): number | null => (sum === null || part === undefined ? null : sum + part);
 
 /** CPU seconds spent on `requests` answers, per answer in ms; null when unknown. */
-export const cpuMsPerRequest = (cpuSeconds: number | undefined, requests: number): number | null =>
-  cpuSeconds !== undefined && requests > 0 ? round3((cpuSeconds * 1000) / requests) : null;
+export const cpuMsPerRequest = (cpuSeconds: number | null | undefined, requests: number): number | null =>
+  cpuSeconds !== null && cpuSeconds !== undefined && requests > 0 ? round3((cpuSeconds * 1000) / requests) : null;
 
 function emptySide(): AbSide {
-  return { requests: 0, seconds: 0, rps: 0, p99Ms: [], p50Ms: [], errors: 0, problems: [], serverCpuSeconds: 0, cpuMsPerRequest: null };
+  return { requests: 0, seconds: 0, rps: 0, p99Ms: [], p50Ms: [], errors: 0, problems: [], serverCpuSeconds: 0, databaseCpuSeconds: 0, cpuMsPerRequest: null, databaseCpuMsPerRequest: null };
 }
 
 export const median = (values: readonly number[]): number => {

@@ -6,7 +6,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import type { GatewayHandle } from './gateway.js';
 import { runLoad, type LoadResult, type RequestSource } from './load.js';
 import type { CaseName, Options } from './options.js';
-import { cpuSeconds, fileSizePeakTracker, rssPeakTracker, stolenCpu, type Child } from './processes.js';
+import { cpuSeconds, cpuSecondsOfAll, fileSizePeakTracker, rssPeakTracker, stolenCpu, type Child } from './processes.js';
 import {
   ACQP_PATH,
   alipayplusChecker,
@@ -35,6 +35,9 @@ export interface Measurement extends LoadResult {
   serverCpuCores: number | undefined;
   /** The same in seconds of CPU: over the requests answered, its cost per request. */
   serverCpuSeconds: number | undefined;
+  /** Postgres: CPU its server's processes on this machine used while measured, in cores (the database's share of the two). */
+  databaseCpuCores: number | undefined;
+  databaseCpuSeconds: number | undefined;
   /** CPU this process (the load generator) used while measured, in cores. */
   generatorCpuCores: number;
   /** CPU the hypervisor took from this VM while measured (steal), in cores: others' load on the host. */
@@ -52,7 +55,7 @@ export async function measure(
   server: Child,
   options: Options,
   prepare: (phase: 'warmup' | 'measure', warmupRps: number) => Promise<Prepared>,
-  walFile?: string,
+  store: { walFile?: string | undefined; serverCommand?: string | undefined } = {},
 ): Promise<Measurement> {
   const warm = await prepare('warmup', 0);
   const pid = server.pid;
@@ -60,7 +63,8 @@ export async function measure(
   // Replays after a warm-up pool ran out are harmless (the warm-up is not measured), so not errors.
   const run = await prepare('measure', w.rps);
   const rss = rssPeakTracker(pid);
-  const wal = walFile ? fileSizePeakTracker(walFile) : undefined;
+  const wal = store.walFile ? fileSizePeakTracker(store.walFile) : undefined;
+  const databaseCpuBefore = store.serverCommand ? cpuSecondsOfAll(store.serverCommand) : undefined;
   const serverCpuBefore = cpuSeconds(pid);
   const generatorCpuBefore = process.cpuUsage();
   const stolen = stolenCpu();
@@ -68,9 +72,11 @@ export async function measure(
   const stolenCpuCores = stolen.stop();
   const generatorCpu = process.cpuUsage(generatorCpuBefore);
   const serverCpuAfter = cpuSeconds(pid);
+  const databaseCpuAfter = store.serverCommand ? cpuSecondsOfAll(store.serverCommand) : undefined;
   const peakRssBytes = rss.stop();
   const peakWalBytes = wal?.stop();
   const serverCpuSeconds = serverCpuBefore !== undefined && serverCpuAfter !== undefined ? serverCpuAfter - serverCpuBefore : undefined;
+  const databaseCpuSeconds = databaseCpuBefore !== undefined && databaseCpuAfter !== undefined ? databaseCpuAfter - databaseCpuBefore : undefined;
   const cores = (seconds: number) => Math.round((seconds / m.durationSeconds) * 100) / 100;
   const poolWrapped = run.pool?.unique ? run.pool.wrapped : 0;
   return {
@@ -84,6 +90,8 @@ export async function measure(
     peakWalBytes,
     serverCpuCores: serverCpuSeconds === undefined ? undefined : cores(serverCpuSeconds),
     serverCpuSeconds,
+    databaseCpuCores: databaseCpuSeconds === undefined ? undefined : cores(databaseCpuSeconds),
+    databaseCpuSeconds,
     generatorCpuCores: cores((generatorCpu.user + generatorCpu.system) / 1e6),
     stolenCpuCores,
   };
@@ -133,7 +141,7 @@ export interface CaseState {
 
 export function caseRunner(gw: GatewayHandle, keys: BenchKeys, options: Options, state: CaseState) {
   const sign = (api: string, count: number, body: (i: number) => string) => signAll(count, (i) => ({ path: `${ACQP_PATH}${api}`, body: body(i) }), keys.alipayplus.privateKey);
-  const run = (prepare: Parameters<typeof measure>[3]) => measure(gw.url, gw.child, options, prepare, gw.walFile);
+  const run = (prepare: Parameters<typeof measure>[3]) => measure(gw.url, gw.child, options, prepare, { walFile: gw.walFile, serverCommand: gw.kind === 'postgres' ? 'postgres' : undefined });
 
   const cases: Record<CaseName, () => Promise<Measurement>> = {
     /** Merchant API write path: each request creates an order code (no signature: a bearer API key). */

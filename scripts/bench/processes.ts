@@ -4,7 +4,7 @@
  * runner fails or is interrupted.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 
@@ -174,16 +174,46 @@ export function pinCores(serverPid: number, generatorPid: number): { release(): 
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux/x86-64 and arm64
 
+/** A process's command name and user + system CPU seconds so far, from /proc/<pid>/stat. */
+function processStat(pid: number | string): { command: string; cpuSeconds: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND };
+}
+
 /** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or undefined. */
 export function cpuSeconds(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    return processStat(pid).cpuSeconds;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds used so far by every process named `command` (`postgres`: the Postgres server's
+ * backends and helpers), or undefined where there is none (a server on another machine) or no /proc. Processes that
+ * end between two readings take their CPU with them: read it around a stretch in which the server's
+ * connections stay open.
+ */
+export function cpuSecondsOfAll(command: string): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let total: number | undefined;
+  for (const pid of pids) {
+    try {
+      const stat = processStat(pid);
+      if (stat.command === command) total = (total ?? 0) + stat.cpuSeconds;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** The machine's CPU time so far, all cores, in /proc/stat's ticks; undefined where there is no /proc. */

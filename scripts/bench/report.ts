@@ -149,7 +149,7 @@ export function addRatios(results: BenchResults): void {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
-  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'gen. CPU', 'stolen CPU'];
+  const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'db CPU', 'gen. CPU', 'stolen CPU'];
   const rows = results.cases.map((c) => [
     c.name === 'floor' ? 'floor (node:http + RSA)' : c.name === 'createOrder' ? 'POST /v1/orders' : c.name,
     c.db ?? '-',
@@ -168,6 +168,7 @@ export function table(results: BenchResults): string {
     ratio(c.ratioToEmpty),
     ratio(c.ratioToEmptyNearbyFloor),
     c.detail.serverCpuCores === undefined ? '-' : c.detail.serverCpuCores.toFixed(2),
+    c.detail.databaseCpuCores === undefined ? '-' : c.detail.databaseCpuCores.toFixed(2),
     c.detail.generatorCpuCores.toFixed(2),
     c.detail.stolenCpuCores === undefined ? '-' : c.detail.stolenCpuCores.toFixed(2),
   ]);
@@ -178,7 +179,7 @@ export function table(results: BenchResults): string {
       '(× floor: to the floor measured at the start; floor nearby: the floor measured again just before and after the case, their mean',
       ' ± half their difference; floor p99: the floor’s own p99 in those two measurements, the machine’s tail at the same load;',
       ' × empty adj.: the scale ratio with each side first divided by its floor nearby;',
-      ' server CPU / gen. CPU: cores used by the server process and by the load generator while measured;',
+      ' server CPU / db CPU / gen. CPU: cores used by the server process, by Postgres’s processes (Postgres) and by the load generator while measured;',
       ' stolen CPU: cores the hypervisor gave to other guests meanwhile — on a shared VM, the noise in every figure)',
     );
   }
@@ -214,7 +215,7 @@ const fixed = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const formatCount = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(n));
 
 function abTable(ab: AbResults, commit: string | null): string[] {
-  const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', `${ab.baselineCommit} CPU ms/req`, 'this CPU ms/req', '× CPU', 'errors'];
+  const header = ['case', 'db', `${ab.baselineCommit} req/s`, 'this req/s', '× baseline', `${ab.baselineCommit} p99 ms`, 'this p99 ms', `${ab.baselineCommit} CPU ms/req`, 'this CPU ms/req', '× CPU', 'db CPU ms/req', 'errors'];
   const perRequest = (ms: number | null) => (ms === null ? '-' : ms.toFixed(3));
   // p99: the median of the slices' p99s (one slice's p99 rests on a few dozen requests).
   const rows = ab.cases.map((c) => [
@@ -228,13 +229,15 @@ function abTable(ab: AbResults, commit: string | null): string[] {
     perRequest(c.baseline.cpuMsPerRequest),
     perRequest(c.change.cpuMsPerRequest),
     c.cpuRatio === null ? '-' : c.cpuRatio.toFixed(3),
+    c.baseline.databaseCpuMsPerRequest === null || c.change.databaseCpuMsPerRequest === null ? '-' : `${perRequest(c.baseline.databaseCpuMsPerRequest)} / ${perRequest(c.change.databaseCpuMsPerRequest)}`,
     String(c.baseline.errors + c.change.errors),
   ]);
   return [
     `A/B: ${ab.baselineRevision} (${ab.baselineCommit}) against this checkout (${commit ?? 'unknown'}), side by side, ` +
       `${ab.cases[0]?.slices ?? 0} slices of ${ab.sliceSeconds} s (after ${ab.warmupSeconds} s of warm-up) per build and case, alternated`,
     ...columns(header, rows, 2),
-    '(p99: the median of the slices’ p99; CPU ms/req: the gateway process’s CPU time per request answered, which steal moves less than req/s)',
+    '(p99: the median of the slices’ p99; CPU ms/req: the gateway process’s CPU time per request answered, which steal moves less than req/s;',
+    ' db CPU ms/req: the Postgres server’s, baseline / this, background work included: much noisier)',
   ];
 }
 

@@ -61,6 +61,9 @@ it('runs every case with zero errors and writes them all to the results', { time
     // The WAL's size is watched where there is one: SQLite's.
     if (c.db === 'sqlite') expect(c.peakWalMiB, c.id).toBeGreaterThan(0);
     else expect(c.peakWalMiB, c.id).toBeNull();
+    // The Postgres server's CPU is read on Postgres (it runs on this machine here), and only there.
+    if (c.db === 'postgres') expect(c.detail.databaseCpuCores, c.id).toBeGreaterThan(0);
+    else expect(c.detail.databaseCpuCores, c.id).toBeUndefined();
     // Every gateway case has the floor measured again around it, and its ratios to both floors.
     if (c.db !== null) {
       expect(c.nearbyFloorRps, c.id).toBeGreaterThan(0);

@@ -25,6 +25,8 @@ const measurement = (rps: number): Measurement => ({
   peakWalBytes: undefined,
   serverCpuCores: 1,
   serverCpuSeconds: 10,
+  databaseCpuCores: undefined,
+  databaseCpuSeconds: undefined,
   generatorCpuCores: 0.2,
   stolenCpuCores: 0,
 });
@@ -94,22 +96,44 @@ it('shows the CPU the hypervisor took while each case was measured, and notes a 
   expect(printed).not.toContain('postgres/userInitiatedPay: 0.02');
 });
 
-it('compares two builds by req/s and by the gateway’s CPU per request, slices alternated A B, B A', async () => {
+it('compares two builds by req/s and by the gateway’s CPU per request, with the Postgres server’s beside it, in slices alternated A B, B A', async () => {
   const order: string[] = [];
-  // The baseline answers 1,000 req/s for 1.2 ms of CPU each; the change 900 req/s for 1.0 ms each.
-  const slice = (name: string, rps: number, cpuMs: number) => async (): Promise<Measurement> => {
+  // The baseline answers 1,000 req/s for 1.2 ms of gateway CPU and 0.2 ms of Postgres each; the change 900 req/s for 1.0 + 0.3 ms.
+  const slice = (name: string, rps: number, gatewayMs: number, databaseMs: number) => async (): Promise<Measurement> => {
     order.push(name);
-    return { ...measurement(rps), serverCpuSeconds: (rps * 10 * cpuMs) / 1000 };
+    return { ...measurement(rps), serverCpuSeconds: (rps * 10 * gatewayMs) / 1000, databaseCpuSeconds: (rps * 10 * databaseMs) / 1000 };
   };
-  const c = await abCase('placeOrder', 'postgres', 'empty', 3, [slice('A', 1000, 1.2), slice('B', 900, 1)], () => {});
+  const c = await abCase('placeOrder', 'postgres', 'empty', 3, [slice('A', 1000, 1.2, 0.2), slice('B', 900, 1, 0.3)], () => {});
   expect(order).toEqual(['A', 'B', 'B', 'A', 'A', 'B']);
-  expect(c).toMatchObject({ ratio: 0.9, cpuRatio: 0.833, baseline: { rps: 1000, cpuMsPerRequest: 1.2 }, change: { rps: 900, cpuMsPerRequest: 1 } });
+  expect(c).toMatchObject({
+    ratio: 0.9,
+    cpuRatio: 0.833,
+    baseline: { rps: 1000, cpuMsPerRequest: 1.2, databaseCpuMsPerRequest: 0.2 },
+    change: { rps: 900, cpuMsPerRequest: 1, databaseCpuMsPerRequest: 0.3 },
+  });
   const printed = table({ ...results([]), ab: { baselineRevision: 'HEAD', baselineCommit: 'abc1234', sliceSeconds: 10, warmupSeconds: 1, cases: [c] } });
   expect(printed).toContain('abc1234 CPU ms/req');
-  expect(printed).toMatch(/placeOrder +postgres +1000 +900 +0\.900 +20\.0 +20\.0 +1\.200 +1\.000 +0\.833 +0\n/);
+  expect(printed).toMatch(/placeOrder +postgres +1000 +900 +0\.900 +20\.0 +20\.0 +1\.200 +1\.000 +0\.833 +0\.200 \/ 0\.300 +0\n/);
+
+  // On SQLite the database runs inside the gateway: there is no server of its own to count.
+  const sqlite = await abCase('placeOrder', 'sqlite', 'empty', 2, [slice('A', 1000, 1, 0.2), slice('B', 1000, 1.1, 0.2)], () => {});
+  expect(sqlite).toMatchObject({ cpuRatio: 1.1, baseline: { cpuMsPerRequest: 1, databaseCpuSeconds: null, databaseCpuMsPerRequest: null } });
 });
 
-it('leaves CPU per request empty in a comparison where a slice could not read the gateway’s CPU', async () => {
-  const c = await abCase('userInitiatedPay', 'sqlite', 'empty', 2, [async () => measurement(1000), async () => ({ ...measurement(1000), serverCpuSeconds: undefined })], () => {});
-  expect(c).toMatchObject({ cpuRatio: null, baseline: { cpuMsPerRequest: 1 }, change: { cpuMsPerRequest: null, serverCpuSeconds: null } });
+it('leaves CPU per request empty where it could not be read: the gateway’s, or the Postgres server’s (on another machine)', async () => {
+  const c = await abCase('userInitiatedPay', 'postgres', 'empty', 2, [async () => ({ ...measurement(1000), databaseCpuSeconds: 2 }), async () => ({ ...measurement(1000), serverCpuSeconds: undefined })], () => {});
+  expect(c).toMatchObject({
+    cpuRatio: null,
+    baseline: { cpuMsPerRequest: 1, databaseCpuMsPerRequest: 0.2 },
+    change: { cpuMsPerRequest: null, serverCpuSeconds: null, databaseCpuMsPerRequest: null },
+  });
+  expect(table({ ...results([]), ab: { baselineRevision: 'HEAD', baselineCommit: 'abc1234', sliceSeconds: 10, warmupSeconds: 1, cases: [c] } })).toMatch(/1\.000 +- +- +- +0\n/);
+});
+
+it('shows the cores the Postgres server used beside the gateway’s', () => {
+  const r = results([caseResult('placeOrder', 'postgres', 'empty', 0, { ...measurement(1000), serverCpuCores: 0.93, databaseCpuCores: 0.31 }), caseResult('placeOrder', 'sqlite', 'empty', 0, measurement(1000))]);
+  const printed = table(r);
+  expect(printed).toContain('db CPU');
+  expect(printed).toMatch(/placeOrder +postgres .* 0\.93 +0\.31 +0\.20 +0\.00\n/);
+  expect(printed).toMatch(/placeOrder +sqlite .* 1\.00 +- +0\.20 +0\.00\n/);
 });
