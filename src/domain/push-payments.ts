@@ -193,8 +193,10 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
      * the two one after the other; from another instance on Postgres: the unique key) and then gets
      * the stored answer, whatever it decided itself; a repeat whose
      * paymentRequestId, paymentAmount or settlementAmount differ gets REPEAT_REQ_INCONSISTENT.
+     * `onDecided` hears the answer as soon as it is decided, before it is committed: the caller may
+     * prepare it meanwhile (sign it), and answers with what this returns, once committed.
      */
-    async placeOrder(request: PlaceOrderRequest): Promise<Body> {
+    async placeOrder(request: PlaceOrderRequest, onDecided?: (body: Body) => void): Promise<Body> {
       return db.transaction(async (tx) => {
         const now = clock();
         let body: Body;
@@ -230,7 +232,7 @@ export function pushPaymentService(db: Database, settings: PushSettings, clock: 
         return body;
         // Every row it reads that another placeOrder may write is read locked (the order by its code,
         // a merchant with a daily count limit, the claim): a group may run placeOrders side by side.
-      }, { sideBySide: true });
+      }, { sideBySide: true, onWorkDone: onDecided });
     },
 
     /** `result` is about the inquiry; `paymentResult` repeats what placeOrder answered for this paymentId. */

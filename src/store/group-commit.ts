@@ -22,6 +22,11 @@
  * Postgres's locks still do: a group waits for another instance's like any transaction, and a
  * deadlock between two instances' groups fails one of them, which is then run again as below.
  *
+ * A transaction may ask to hear its result as soon as its work is done (`onWorkDone`), while its group
+ * goes on and commits: to prepare what it will do with it (the Alipay+ pipeline signs the answer
+ * meanwhile), never to act on it — the result is the caller's only once committed. If the group is
+ * run again (below), the work runs again and `onWorkDone` hears the new result.
+ *
  * If any transaction throws (a rule refusing inside a transaction, a database error), or the commit
  * fails, the whole group is rolled back and each is run again alone, so that every caller sees
  * exactly its own outcome and a failure never takes another caller's work with it. Work passed to a
@@ -45,14 +50,17 @@ export class RowConflict extends Error {
   }
 }
 
-export interface TransactionOptions {
+export interface TransactionOptions<T = unknown> {
   /** May run beside other sideBySide transactions of its group (see above). */
   sideBySide?: boolean;
+  /** Hears the work's result once it is done, before it is committed (see above), where the store offers it (store/index.ts). */
+  onWorkDone?: (result: T) => void;
 }
 
 interface Queued<R> {
   work: (tx: R) => Promise<unknown>;
   sideBySide: boolean;
+  onWorkDone: ((result: unknown) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -74,7 +82,7 @@ export type WriterTransaction<R> = <T>(work: (bind: (lock: RowLock) => R, commit
 const MAX_RUN_MS = 50;
 
 /** Returns the contract of Database.transaction, grouped, over `transaction`. */
-export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) => Promise<T> {
+export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions<T>) => Promise<T> {
   let queue: Queued<R>[] = [];
   let draining = false;
 
@@ -84,11 +92,17 @@ export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx
     return group;
   };
   const settle = (group: Queued<R>[], results: unknown[]) => group.forEach((item, i) => item.resolve(results[i]));
-  const runAlone = (item: Queued<R>) => transaction((bind) => item.work(bind(ALONE))).then(item.resolve, item.reject);
+  /** Runs one transaction's work and tells its result to whoever asked (onWorkDone). */
+  const run = async (item: Queued<R>, tx: R): Promise<unknown> => {
+    const result = await item.work(tx);
+    item.onWorkDone?.(result);
+    return result;
+  };
+  const runAlone = (item: Queued<R>) => transaction((bind) => run(item, bind(ALONE))).then(item.resolve, item.reject);
 
   async function oneAfterAnother(group: Queued<R>[], bind: (lock: RowLock) => R): Promise<unknown[]> {
     const out: unknown[] = [];
-    for (const item of group) out.push(await item.work(bind(ALONE)));
+    for (const item of group) out.push(await run(item, bind(ALONE)));
     return out;
   }
 
@@ -99,7 +113,7 @@ export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx
       let end = start + 1;
       while (group[start]!.sideBySide && end < group.length && group[end]!.sideBySide) end++;
       if (end - start === 1) {
-        out.push(await group[start]!.work(bind(ALONE)));
+        out.push(await run(group[start]!, bind(ALONE)));
       } else {
         const owners = new Map<string, number>();
         const lockFor = (index: number): RowLock => (row) => {
@@ -109,7 +123,7 @@ export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx
         };
         // Every one is let finish before the group goes on or rolls back: none may still be sending
         // statements once the transaction has ended.
-        const settled = await Promise.allSettled(group.slice(start, end).map((item, index) => item.work(bind(lockFor(index)))));
+        const settled = await Promise.allSettled(group.slice(start, end).map((item, index) => run(item, bind(lockFor(index)))));
         const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason);
         if (failures.length > 0) throw failures.find((f) => f instanceof RowConflict) ?? failures[0];
         for (const s of settled) out.push((s as PromiseFulfilledResult<unknown>).value);
@@ -163,9 +177,9 @@ export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx
     }
   }
 
-  return <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions) =>
+  return <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions<T>) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ work, sideBySide: options?.sideBySide === true, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, sideBySide: options?.sideBySide === true, onWorkDone: options?.onWorkDone as Queued<R>['onWorkDone'], resolve: resolve as (value: unknown) => void, reject });
       if (!draining) void drain();
     });
 }

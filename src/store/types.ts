@@ -151,7 +151,7 @@ export interface Database extends Repositories {
    * `sideBySide` lets it run beside others so marked (src/store/group-commit.ts): only for work whose
    * every read of rows that such others may write is a locking one (`forUpdate`, the placeOrder claim).
    */
-  transaction<T>(work: (tx: Repositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(work: (tx: Repositories) => Promise<T>, options?: TransactionOptions<T>): Promise<T>;
   audit: AuditLog;
   /** Database reachable and migrations applied. */
   ready(): Promise<boolean>;

@@ -186,6 +186,30 @@ describeEachDatabase('placeOrder', (kind) => {
     expect(refused.body.resultCode).toBe('PAYMENT_COUNT_EXCEED_LIMIT');
   });
 
+  // Postgres's alone: a constraint checked at COMMIT makes a placeOrder's commit fail after its answer was
+  // decided — and, on Postgres, signed ahead while the group committed (src/http/alipayplus/pipeline.ts).
+  if (kind === 'postgres') {
+    it('answers a placeOrder whose commit fails with a signed U/UNKNOWN_EXCEPTION, not the SUCCESS it had decided, and pays the others', async () => {
+      const knex = gw.gateway.db.knex;
+      await knex.raw(`create function refuse_at_commit() returns trigger language plpgsql as $$
+        begin if new.payment_id = 'PAY_REFUSED_AT_COMMIT' then raise exception 'refused at commit'; end if; return null; end $$`);
+      await knex.raw('create constraint trigger refuse_at_commit after insert on place_orders deferrable initially deferred for each row execute function refuse_at_commit()');
+      try {
+        const orders = await Promise.all([newOrder(), newOrder(), newOrder()]);
+        const answers = await Promise.all(
+          orders.map((order, i) => gw.alipayplus('placeOrder', placeOrderBody(order.codeValue, JPY('680'), i === 1 ? { paymentId: 'PAY_REFUSED_AT_COMMIT' } : {}))),
+        );
+        expect(answers.map((a) => a.signatureValid)).toEqual([true, true, true]);
+        expect(answers.map((a) => `${a.body.result.resultStatus}/${a.body.result.resultCode}`)).toEqual(['S/SUCCESS', 'U/UNKNOWN_EXCEPTION', 'S/SUCCESS']);
+        expect(answers[1]!.body).not.toHaveProperty('paymentRequestId');
+        expect((await Promise.all(orders.map((o) => payment(o.paymentRequestId)))).map((p) => p.status)).toEqual(['SUCCEEDED', 'PENDING', 'SUCCEEDED']);
+      } finally {
+        await knex.raw('drop trigger refuse_at_commit on place_orders');
+        await knex.raw('drop function refuse_at_commit()');
+      }
+    });
+  }
+
   it('answers inquiryPushPayment consistently with placeOrder', async () => {
     const order = await newOrder();
     const body = placeOrderBody(order.codeValue, JPY('680'));

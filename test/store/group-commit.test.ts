@@ -126,6 +126,37 @@ describeEachDatabase('group commit', (kind) => {
     expect(failNext).toBe(false);
   });
 
+  it('tells a transaction its result once its work is done, before the commit; again when its group runs again', async () => {
+    const events: string[] = [];
+    let failNext = true;
+    const flaky = groupCommit<Tx>((work) =>
+      writerTransaction(db, (trx, commitAndBegin) =>
+        work(
+          (lock) => ({ trx, lock }),
+          () => (events.push('commit between groups'), failNext ? ((failNext = false), Promise.reject(new Error('disk I/O error'))) : commitAndBegin()),
+        ),
+      ),
+    );
+    const told = { onWorkDone: (id: string) => void events.push(`work done: ${id}`) };
+    const answered = (result: Promise<string>) => result.then((id) => (events.push(`answered: ${id}`), id));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const group = [answered(flaky(async (tx) => (await released, insert('first', 0)(tx)), told)), answered(flaky(insert('a', 1), told))];
+    await new Promise((r) => setTimeout(r, 20)); // that group is running: `b` queues, so a commit comes between
+    const next = answered(flaky(insert('b', 2), told));
+    release();
+    expect(await Promise.all([...group, next])).toEqual(['first', 'a', 'b']);
+
+    const at = (event: string) => events.indexOf(event);
+    // Told before the commit (which failed), then told again when its work ran again alone, answered after that.
+    expect(events.filter((e) => e === 'work done: first')).toHaveLength(2);
+    expect(at('work done: first')).toBeLessThan(at('commit between groups'));
+    expect(events.lastIndexOf('work done: first')).toBeGreaterThan(at('commit between groups'));
+    expect(events.lastIndexOf('work done: first')).toBeLessThan(at('answered: first'));
+    expect(at('work done: b')).toBeLessThan(at('answered: b'));
+    expect(await ids()).toEqual(['a', 'b', 'first']);
+  });
+
   // SQLite's alone: Postgres has no checkpoint for the writer to run.
   if (kind === 'sqlite') {
     it('a WAL checkpoint that fails fails no transaction and repeats none: a committed group stays committed once', async () => {

@@ -6,7 +6,10 @@
  *   express-openapi-validator (PARAM_ILLEGAL naming the field) → operation → signed response.
  *
  * Every outcome, failures included, is HTTP 200 with a `result` envelope signed over the exact bytes
- * sent, with Client-Id, Response-Time and Signature. Every exchange goes to the audit log.
+ * sent, with Client-Id, Response-Time and Signature. Every exchange goes to the audit log. An operation
+ * may tell its answer before it is committed (placeOrder, while its group of transactions commits):
+ * the pipeline signs it meanwhile, and uses that signature only if the operation then returns that
+ * very answer — a commit that fails answers otherwise, signed anew.
  *
  * It serves node:http requests directly, ahead of Express (src/http/app.ts): these four endpoints
  * answer every call Alipay+ makes, and Express's per-request work (re-prototyping req and res, the
@@ -29,7 +32,8 @@ export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 export interface AlipayplusOperation {
   /** The API name, as in the path and the audit log. */
   api: string;
-  handle(body: unknown): Promise<AlipayplusBody>;
+  /** `decided`, if the operation calls it, hears the answer before it is final (see above). */
+  handle(body: unknown, decided?: (answer: AlipayplusBody) => void): Promise<AlipayplusBody>;
 }
 
 export interface AlipayplusPipelineOptions {
@@ -53,6 +57,14 @@ export type AlipayplusHandler = (req: IncomingMessage, res: ServerResponse) => v
 
 /** Where Alipay+ calls: every request under it is the pipeline's. */
 export const ALIPAYPLUS_PREFIX = '/aps/';
+
+/** An answer and its signed headers (being signed): the bytes to send and what they were signed with. */
+interface SignedAnswer {
+  body: AlipayplusBody;
+  json: string;
+  responseTime: string;
+  headers: Promise<Record<string, string>>;
+}
 
 /** One request on its way through the pipeline. */
 interface Exchange {
@@ -221,10 +233,18 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Alipaypl
     return parsed as Record<string, unknown>;
   }
 
-  async function respond(res: ServerResponse, exchange: Exchange, body: AlipayplusBody): Promise<void> {
+  function sign(exchange: Exchange, body: AlipayplusBody): SignedAnswer {
     const json = JSON.stringify(body);
     const responseTime = nowIso(clock());
-    const headers = await signer.signedHeaders('Response-Time', exchange.url, responseTime, json);
+    const headers = signer.signedHeaders('Response-Time', exchange.url, responseTime, json);
+    headers.catch(() => undefined); // an answer signed ahead may never be sent; respond() awaits its own
+    return { body, json, responseTime, headers };
+  }
+
+  /** Sends `body`, with the signature made ahead for it if there is one (the same object: the same bytes). */
+  async function respond(res: ServerResponse, exchange: Exchange, body: AlipayplusBody, signedAhead: SignedAnswer | undefined): Promise<void> {
+    const { json, responseTime, headers: signing } = signedAhead?.body === body ? signedAhead : sign(exchange, body);
+    const headers = await signing;
     res.writeHead(200, { ...headers, 'X-Request-Id': exchange.requestId }).end(json);
     const api = exchange.operation?.api;
     metrics.alipayplusRequests.inc({ api: api ?? 'unknown', resultCode: body.result.resultCode });
@@ -248,6 +268,7 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Alipaypl
 
   async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
     let answer: AlipayplusBody;
+    let signedAhead: SignedAnswer | undefined;
     try {
       const operation = route(req, exchange);
       const raw = await readBody(req, options.bodyLimitBytes);
@@ -255,13 +276,15 @@ export function alipayplusPipeline(options: AlipayplusPipelineOptions): Alipaypl
       exchange.body = authenticate(req, exchange, raw);
       const validated = validatorRequest(req, exchange);
       await validators.get(exchange.path)!(validated, res);
-      answer = await operation.handle(validated.body);
+      answer = await operation.handle(validated.body, (decided) => {
+        signedAhead = sign(exchange, decided);
+      });
     } catch (error) {
       const { result: outcome, unexpected } = resultFor(error);
       if (unexpected) logger.error({ err: error, path: exchange.path, reqId: exchange.requestId }, 'unexpected failure on an Alipay+ endpoint');
       answer = { result: outcome };
     }
-    await respond(res, exchange, answer);
+    await respond(res, exchange, answer, signedAhead);
     if (logger.isLevelEnabled('debug')) logger.debug({ reqId: exchange.requestId, method: req.method, url: exchange.url, status: 200, ms: Date.now() - exchange.started }, 'request');
   }
 
