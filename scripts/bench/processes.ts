@@ -174,13 +174,19 @@ export function pinCores(serverPid: number, generatorPid: number): { release(): 
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux/x86-64 and arm64
 
-/** A process's command name and user + system CPU seconds so far, from /proc/<pid>/stat. */
-function processStat(pid: number | string): { command: string; cpuSeconds: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain spaces.
+/**
+ * A /proc/<pid>/stat line: the command name, the process's own user + system CPU seconds, and those of
+ * its children that ended and were waited for (cutime + cstime: the Postgres server's backends that
+ * closed, once its postmaster reaped them).
+ */
+export function parseProcessStat(stat: string): { command: string; cpuSeconds: number; endedChildrenCpuSeconds: number } {
+  // Fields after the command name, which is in parentheses and may contain spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND };
+  const seconds = (...indexes: number[]) => indexes.reduce((sum, i) => sum + Number(fields[i]), 0) / CLOCK_TICKS_PER_SECOND;
+  return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: seconds(11, 12), endedChildrenCpuSeconds: seconds(13, 14) };
 }
+
+const processStat = (pid: number | string) => parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
 /** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or undefined. */
 export function cpuSeconds(pid: number): number | undefined {
@@ -193,9 +199,9 @@ export function cpuSeconds(pid: number): number | undefined {
 
 /**
  * CPU seconds used so far by every process named `command` (`postgres`: the Postgres server's
- * backends and helpers), or undefined where there is none (a server on another machine) or no /proc. Processes that
- * end between two readings take their CPU with them: read it around a stretch in which the server's
- * connections stay open.
+ * backends and helpers), or undefined where there is none (a server on another machine) or no /proc.
+ * Counts the children they waited for too: a backend whose connection closed takes its CPU with it,
+ * into its postmaster's count of ended children, so that the total never goes down.
  */
 export function cpuSecondsOfAll(command: string): number | undefined {
   let pids: string[];
@@ -208,7 +214,7 @@ export function cpuSecondsOfAll(command: string): number | undefined {
   for (const pid of pids) {
     try {
       const stat = processStat(pid);
-      if (stat.command === command) total = (total ?? 0) + stat.cpuSeconds;
+      if (stat.command === command) total = (total ?? 0) + stat.cpuSeconds + stat.endedChildrenCpuSeconds;
     } catch {
       // gone meanwhile
     }
