@@ -91,15 +91,14 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
       side.p99Ms.push(m.latencyMs.p99);
       side.p50Ms.push(m.latencyMs.p50);
       side.errors += m.errors + m.warmup.errors;
-      side.serverCpuSeconds = add(side.serverCpuSeconds, m.serverCpuSeconds);
-      side.databaseCpuSeconds = add(side.databaseCpuSeconds, m.databaseCpuSeconds);
+      side.serverCpuSeconds = add(side.serverCpuSeconds, cpuSeconds(m.serverCpuCores, m));
+      side.databaseCpuSeconds = add(side.databaseCpuSeconds, cpuSeconds(m.databaseCpuCores, m));
       for (const problem of [...m.problems, ...m.warmup.problems]) if (!side.problems.includes(problem)) side.problems.push(problem);
       onSlice(j, m);
     }
   }
   for (const side of sides) {
     side.rps = side.seconds > 0 ? Math.round(side.requests / side.seconds) : 0;
-    if (db !== 'postgres') side.databaseCpuSeconds = null;
     side.cpuMsPerRequest = cpuMsPerRequest(side.serverCpuSeconds, side.requests);
     side.databaseCpuMsPerRequest = cpuMsPerRequest(side.databaseCpuSeconds, side.requests);
   }
@@ -108,8 +107,10 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
   return { name, db, store, slices, baseline, change, ratio: baseline.rps > 0 ? round3(change.rps / baseline.rps) : 0, cpuRatio };
 }
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-/** A sum over slices that is unknown once one slice's part is. */
+export const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** CPU seconds a measurement's `cores` stand for, over its duration. */
+export const cpuSeconds = (cores: number | undefined, m: Measurement): number | undefined => (cores === undefined ? undefined : cores * m.durationSeconds);
+/** A sum over slices that is unknown once one slice's part is (no /proc; on SQLite, no database server). */
 const add = (sum: number | null, part: number | undefined): number | null => (sum === null || part === undefined ? null : sum + part);
 
 /** CPU seconds spent on `requests` answers, per answer in ms; null when unknown. */

@@ -33,11 +33,8 @@ export interface Measurement extends LoadResult {
   peakWalBytes: number | undefined;
   /** CPU the server process used while measured, in cores (1.0 = one core busy all the time). */
   serverCpuCores: number | undefined;
-  /** The same in seconds of CPU: over the requests answered, its cost per request. */
-  serverCpuSeconds: number | undefined;
   /** Postgres: CPU its server's processes on this machine used while measured, in cores (the database's share of the two). */
   databaseCpuCores: number | undefined;
-  databaseCpuSeconds: number | undefined;
   /** CPU this process (the load generator) used while measured, in cores. */
   generatorCpuCores: number;
   /** CPU the hypervisor took from this VM while measured (steal), in cores: others' load on the host. */
@@ -75,9 +72,9 @@ export async function measure(
   const databaseCpuAfter = store.serverCommand ? cpuSecondsOfAll(store.serverCommand) : undefined;
   const peakRssBytes = rss.stop();
   const peakWalBytes = wal?.stop();
-  const serverCpuSeconds = serverCpuBefore !== undefined && serverCpuAfter !== undefined ? serverCpuAfter - serverCpuBefore : undefined;
-  const databaseCpuSeconds = databaseCpuBefore !== undefined && databaseCpuAfter !== undefined ? databaseCpuAfter - databaseCpuBefore : undefined;
-  const cores = (seconds: number) => Math.round((seconds / m.durationSeconds) * 100) / 100;
+  // Not rounded: --ab turns them back into CPU seconds per request (scripts/bench/ab.ts).
+  const cores = (seconds: number) => seconds / m.durationSeconds;
+  const coresBetween = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? undefined : cores(after - before));
   const poolWrapped = run.pool?.unique ? run.pool.wrapped : 0;
   return {
     ...m,
@@ -88,10 +85,8 @@ export async function measure(
     warmup: { seconds: options.warmupSeconds, requests: w.requests, rps: w.rps, errors: w.errors, problems: w.problems },
     peakRssBytes,
     peakWalBytes,
-    serverCpuCores: serverCpuSeconds === undefined ? undefined : cores(serverCpuSeconds),
-    serverCpuSeconds,
-    databaseCpuCores: databaseCpuSeconds === undefined ? undefined : cores(databaseCpuSeconds),
-    databaseCpuSeconds,
+    serverCpuCores: coresBetween(serverCpuBefore, serverCpuAfter),
+    databaseCpuCores: coresBetween(databaseCpuBefore, databaseCpuAfter),
     generatorCpuCores: cores((generatorCpu.user + generatorCpu.system) / 1e6),
     stolenCpuCores,
   };

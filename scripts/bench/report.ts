@@ -1,5 +1,5 @@
 /** The results: one JSON document (bench/results.json) and the same figures as a table. */
-import { median, type AbResults } from './ab.js';
+import { median, round3, type AbResults } from './ab.js';
 import type { Measurement } from './cases.js';
 import type { DatabaseKind, Mode } from './options.js';
 import type { SoakResult } from './soak.js';
@@ -145,8 +145,6 @@ export function addRatios(results: BenchResults): void {
     }
   }
 }
-
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export function table(results: BenchResults): string {
   const header = ['case', 'db', 'orders in store', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'peak WAL MiB', '× floor', 'floor nearby', 'floor p99', '× nearby', '× empty', '× empty adj.', 'server CPU', 'db CPU', 'gen. CPU', 'stolen CPU'];
