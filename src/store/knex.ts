@@ -155,16 +155,9 @@ export function isUniqueViolation(error: unknown): boolean {
  * call (quoting each identifier of a wide join), which cost more than the database did. `build` runs
  * once with marker values in place of the arguments; each call then runs that SQL with its own values.
  * An argument may be a list (for `whereIn`): the SQL is then compiled once per dialect and list length.
- *
- * On Postgres it runs as a prepared statement (preparedStatementName), so that Postgres parses and
- * plans the wide join once per connection rather than on every call: bench --ab, userInitiatedPay
- * 1.03–1.05× (seeded store 1.12×), placeOrder 1.08–1.19× (its entry-code read is on the writer,
- * inside the group). The select list must name its columns (no `p.*`): Postgres refuses to run a
- * prepared statement whose result columns changed, as `*` would after another instance's migration
- * added a column.
  */
 export function compiledQuery<Args extends (string | readonly string[])[]>(build: (db: Knex | Knex.Transaction, ...args: Args) => Knex.QueryBuilder) {
-  const compiled = new Map<string, { sql: string; name: string; bindings: readonly unknown[]; markers: Map<string, [number, number]> }>();
+  const compiled = new Map<string, { sql: string; bindings: readonly unknown[]; markers: Map<string, [number, number]> }>();
   return async <Row>(db: Knex | Knex.Transaction, ...args: Args): Promise<Row[]> => {
     const dialect = db.client.config.client as string;
     const shape = args.some((a) => typeof a !== 'string') ? `${dialect}:${args.map((a) => (typeof a === 'string' ? '' : a.length)).join(',')}` : dialect;
@@ -178,8 +171,7 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
         return text;
       };
       const markedArgs = args.map((a, i) => (typeof a === 'string' ? marker(i, -1) : a.map((_, j) => marker(i, j))));
-      const { sql, bindings } = build(db, ...(markedArgs as Args)).toSQL();
-      query = { sql, name: preparedStatementName(sql), bindings, markers };
+      query = { ...build(db, ...(markedArgs as Args)).toSQL(), markers };
       compiled.set(shape, query);
     }
     const { markers } = query;
@@ -189,17 +181,9 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
       const arg = args[place[0]]!;
       return typeof arg === 'string' ? arg : arg[place[1]];
     });
-    const raw = db.raw(query.sql, values as Knex.RawBinding[]);
-    return isPostgres(db) ? ((await raw.options({ name: query.name })) as { rows: Row[] }).rows : ((await raw) as Row[]);
+    const result = await db.raw(query.sql, values as Knex.RawBinding[]);
+    return isPostgres(db) ? (result as { rows: Row[] }).rows : (result as Row[]);
   };
-}
-
-/**
- * The name under which node-postgres prepares `sql` once per connection and then sends only the values
- * (Parse once, then Bind/Execute): derived from the SQL, so one text is one statement on every connection.
- */
-function preparedStatementName(sql: string): string {
-  return `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
 }
 
 /**
@@ -208,9 +192,13 @@ function preparedStatementName(sql: string): string {
  * past what a connection keeps prepared (sqlite-statements.ts). Every row has the first row's columns;
  * the SQL is built once per table, columns, row count and options.
  *
- * On Postgres it runs as a prepared statement (preparedStatementName) instead of parsed and planned on
- * every call: bench --ab, POST /v1/orders 1.06×, placeOrder 1.04×. SQLite keeps its statements
- * prepared on its own (sqlite-statements.ts).
+ * On Postgres it runs as a statement prepared once per connection under a name derived from its SQL
+ * (node-postgres then sends only the values) instead of parsed and planned on every call: bench --ab,
+ * POST /v1/orders 1.06×, placeOrder 1.04×. compiledQuery's reads are not: a connection that prepared
+ * one while its tables were small keeps a generic plan that scans them whole (until an ANALYZE):
+ * a full bench run read sequential scans of 27k payments per userInitiatedPay, 0.52× the floor instead
+ * of 0.65×; with custom plans forced instead, placeOrder lost 6–9 % (docs/performance.md, stop 19).
+ * An insert has no plan to choose. SQLite keeps its statements prepared on its own (sqlite-statements.ts).
  */
 export async function insertRows<Row extends object>(
   db: Knex | Knex.Transaction,
@@ -228,7 +216,7 @@ export async function insertRows<Row extends object>(
       `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map(() => row).join(', ')}` +
       (options.ignoreConflictOn ? ` on conflict (${quote(options.ignoreConflictOn)}) do nothing` : '') +
       (options.returning ? ` returning ${quote(options.returning)}` : '');
-    statement = { sql, name: preparedStatementName(sql) };
+    statement = { sql, name: `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` };
     insertStatements.set(key, statement);
   }
   const bindings = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c] as Knex.RawBinding));
