@@ -81,8 +81,11 @@ export type WriterTransaction<R> = <T>(work: (bind: (lock: RowLock) => R, commit
  */
 const MAX_RUN_MS = 50;
 
-/** Returns the contract of Database.transaction, grouped, over `transaction`. */
-export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions<T>) => Promise<T> {
+/**
+ * Returns the contract of Database.transaction, grouped, over `transaction`. `tellWorkDone: false` leaves
+ * every `onWorkDone` unheard: where a commit is quick, preparing meanwhile only competes with it (store/index.ts).
+ */
+export function groupCommit<R>(transaction: WriterTransaction<R>, { tellWorkDone = true } = {}): <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions<T>) => Promise<T> {
   let queue: Queued<R>[] = [];
   let draining = false;
 
@@ -179,7 +182,8 @@ export function groupCommit<R>(transaction: WriterTransaction<R>): <T>(work: (tx
 
   return <T>(work: (tx: R) => Promise<T>, options?: TransactionOptions<T>) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ work, sideBySide: options?.sideBySide === true, onWorkDone: options?.onWorkDone as Queued<R>['onWorkDone'], resolve: resolve as (value: unknown) => void, reject });
+      const onWorkDone = tellWorkDone ? (options?.onWorkDone as Queued<R>['onWorkDone']) : undefined;
+      queue.push({ work, sideBySide: options?.sideBySide === true, onWorkDone, resolve: resolve as (value: unknown) => void, reject });
       if (!draining) void drain();
     });
 }

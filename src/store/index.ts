@@ -79,17 +79,18 @@ export async function openDatabase(options: DatabaseOptions, onAuditError: (erro
   const checkpoints = sqlite ? walCheckpoints(reader, options.sqliteWalRestartPages ?? WAL_RESTART_PAGES) : undefined;
   // Every write transaction on one writer connection at a time, grouped (group-commit.ts), the
   // statements of a group's transactions batched. On Postgres the pool's other connections read.
-  const grouped: Database['transaction'] = groupCommit<Repositories>((work) =>
-    writerTransaction(knex, (trx, commitAndBegin) => {
-      const batch = statementBatch();
-      return work((lock) => repositories(trx, lock, batch), commitAndBegin);
-    }, checkpoints?.writerCheckpointDue),
-  );
   // Telling a result before its commit (`onWorkDone`: the pipeline signs placeOrder's answer meanwhile)
   // pays on Postgres, where a group's COMMIT is a round trip to its server (placeOrder 1.08–1.12× with
   // --ab); SQLite commits in ~0.6 ms on its own thread, and signing then only competed with the writer
   // for the two cores (0.94×). Without it, the answer is signed once committed.
-  const transaction: Database['transaction'] = sqlite ? (work, options) => grouped(work, { ...options, onWorkDone: undefined }) : grouped;
+  const transaction: Database['transaction'] = groupCommit<Repositories>(
+    (work) =>
+      writerTransaction(knex, (trx, commitAndBegin) => {
+        const batch = statementBatch();
+        return work((lock) => repositories(trx, lock, batch), commitAndBegin);
+      }, checkpoints?.writerCheckpointDue),
+    { tellWorkDone: !sqlite },
+  );
   // The audit's batches are written like every write, in a transaction: one joins a group
   // (side by side: it only adds rows nobody else touches) instead of waiting for the writer between
   // groups and then holding it, 5–15 ms for 100 rows, while every placeOrder queued behind it.

@@ -157,6 +157,15 @@ describeEachDatabase('group commit', (kind) => {
     expect(await ids()).toEqual(['a', 'b', 'first']);
   });
 
+  it('tells no transaction its result before the commit when made with tellWorkDone false, and answers each the same', async () => {
+    const quiet = groupCommit<Tx>((work) => writerTransaction(db, (trx, commitAndBegin) => work((lock) => ({ trx, lock }), commitAndBegin)), { tellWorkDone: false });
+    const told: string[] = [];
+    const results = await Promise.all(['q1', 'q2'].map((id, i) => quiet(insert(id, i), { onWorkDone: (r) => void told.push(r) })));
+    expect(results).toEqual(['q1', 'q2']);
+    expect(told).toEqual([]);
+    expect(await ids()).toEqual(['q1', 'q2']);
+  });
+
   // SQLite's alone: Postgres has no checkpoint for the writer to run.
   if (kind === 'sqlite') {
     it('a WAL checkpoint that fails fails no transaction and repeats none: a committed group stays committed once', async () => {
