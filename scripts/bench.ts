@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
-import { abCase, checkoutRevision, cpuMsPerRequest, cpuSeconds } from './bench/ab.js';
+import { abCase, checkoutRevision, coresToCpuSeconds, cpuMsPerRequest } from './bench/ab.js';
 import { caseRunner, floorSource, measure, SIGNATURE_SAMPLE, type CaseState, type Measurement } from './bench/cases.js';
 import { postgresReachable, startGateway, type GatewayHandle } from './bench/gateway.js';
 import { parseOptions, UsageError, type CaseName, type DatabaseKind, type Options } from './bench/options.js';
@@ -263,7 +263,7 @@ async function runAb(kind: DatabaseKind, ab: NonNullable<Options['ab']>, baselin
           for (const name of names) {
             log(`  ${kind}/${name}${store === 'seeded' ? ' (seeded)' : ''}: ${ab.slices} slices of ${options.durationSeconds} s per build, alternated`);
             const result = await abCase(name, kind, store, ab.slices, [() => runners[0]![name](), () => runners[1]![name]()], (side, m) => {
-              const cpu = cpuMsPerRequest(cpuSeconds(m.serverCpuCores, m), m.requests);
+              const cpu = cpuMsPerRequest(coresToCpuSeconds(m.serverCpuCores, m), m.requests);
               log(`    ${side === 0 ? results.ab!.baselineCommit : 'this'}: ${Math.round(m.rps)} req/s, p99 ${m.latencyMs.p99} ms${cpu === null ? '' : `, ${cpu.toFixed(3)} ms CPU/req`}, ${m.errors} errors`);
               // A slice whose warm-up ran slower than its measurement ran out of unique placeOrders.
               for (const state of states) state.ceilingRps = Math.max(state.ceilingRps ?? 0, m.rps);

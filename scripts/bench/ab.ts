@@ -91,8 +91,8 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
       side.p99Ms.push(m.latencyMs.p99);
       side.p50Ms.push(m.latencyMs.p50);
       side.errors += m.errors + m.warmup.errors;
-      side.serverCpuSeconds = add(side.serverCpuSeconds, cpuSeconds(m.serverCpuCores, m));
-      side.databaseCpuSeconds = add(side.databaseCpuSeconds, cpuSeconds(m.databaseCpuCores, m));
+      side.serverCpuSeconds = add(side.serverCpuSeconds, coresToCpuSeconds(m.serverCpuCores, m));
+      side.databaseCpuSeconds = add(side.databaseCpuSeconds, coresToCpuSeconds(m.databaseCpuCores, m));
       for (const problem of [...m.problems, ...m.warmup.problems]) if (!side.problems.includes(problem)) side.problems.push(problem);
       onSlice(j, m);
     }
@@ -109,7 +109,7 @@ export async function abCase(name: CaseName, db: DatabaseKind, store: AbCaseResu
 
 export const round3 = (n: number) => Math.round(n * 1000) / 1000;
 /** CPU seconds a measurement's `cores` stand for, over its duration. */
-export const cpuSeconds = (cores: number | undefined, m: Measurement): number | undefined => (cores === undefined ? undefined : cores * m.durationSeconds);
+export const coresToCpuSeconds = (cores: number | undefined, m: Measurement): number | undefined => (cores === undefined ? undefined : cores * m.durationSeconds);
 /** A sum over slices that is unknown once one slice's part is (no /proc; on SQLite, no database server). */
 const add = (sum: number | null, part: number | undefined): number | null => (sum === null || part === undefined ? null : sum + part);
 
