@@ -56,6 +56,18 @@ function oneQueryAtATime(conn: PgConnection): void {
   };
 }
 
+/**
+ * Every statement of the gateway reads or writes a few rows by an indexed key, and the hot ones run as
+ * prepared statements (compiledQuery, insertRows) whose plan Postgres may fix after five runs. A
+ * connection that plans one while its tables hold a few rows would keep a plan that scans them whole
+ * (a sequential scan, or a hash join over the whole of a table) as they grow, until an ANALYZE: a full
+ * bench run once read 27k payments per userInitiatedPay that way (docs/performance.md, stop 19). So the
+ * gateway's connections tell the planner to leave sequential scans and hash and merge joins aside where
+ * an index can serve (they stay possible where none can): whatever the tables' size when a statement is
+ * planned, a lookup is an index scan and a join a nested loop over the other table's key.
+ */
+const KEY_LOOKUP_PLANNER = 'SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off';
+
 export function createKnex(options: DatabaseOptions): Knex {
   if (isPostgresUrl(options.url)) {
     const schema = options.schema;
@@ -72,8 +84,8 @@ export function createKnex(options: DatabaseOptions): Knex {
         max: options.poolMax ?? 10,
         afterCreate: (conn: PgConnection, done: (err: Error | null, conn: unknown) => void) => {
           oneQueryAtATime(conn);
-          if (!schema) return done(null, conn);
-          conn.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`, (err) => done(err, conn));
+          const createSchema = schema ? `; CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"` : '';
+          conn.query(`${KEY_LOOKUP_PLANNER}${createSchema}`, (err) => done(err, conn));
         },
       },
     });
@@ -155,9 +167,16 @@ export function isUniqueViolation(error: unknown): boolean {
  * call (quoting each identifier of a wide join), which cost more than the database did. `build` runs
  * once with marker values in place of the arguments; each call then runs that SQL with its own values.
  * An argument may be a list (for `whereIn`): the SQL is then compiled once per dialect and list length.
+ *
+ * On Postgres it runs as a prepared statement (preparedStatementName), so that Postgres parses and
+ * plans the wide join once per connection rather than on every call (the plan an index plan whatever
+ * the tables' size: KEY_LOOKUP_PLANNER): bench --ab, userInitiatedPay 1.11–1.16×, placeOrder
+ * 0.98–1.06×, Postgres's CPU per request −20 to −45 % (docs/performance.md, stop 20). The select list
+ * must name its columns (no `p.*`): Postgres refuses to run a prepared statement whose result columns
+ * changed, as `*` would after another instance's migration added a column.
  */
 export function compiledQuery<Args extends (string | readonly string[])[]>(build: (db: Knex | Knex.Transaction, ...args: Args) => Knex.QueryBuilder) {
-  const compiled = new Map<string, { sql: string; bindings: readonly unknown[]; markers: Map<string, [number, number]> }>();
+  const compiled = new Map<string, { sql: string; name: string; bindings: readonly unknown[]; markers: Map<string, [number, number]> }>();
   return async <Row>(db: Knex | Knex.Transaction, ...args: Args): Promise<Row[]> => {
     const dialect = db.client.config.client as string;
     const shape = args.some((a) => typeof a !== 'string') ? `${dialect}:${args.map((a) => (typeof a === 'string' ? '' : a.length)).join(',')}` : dialect;
@@ -171,7 +190,8 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
         return text;
       };
       const markedArgs = args.map((a, i) => (typeof a === 'string' ? marker(i, -1) : a.map((_, j) => marker(i, j))));
-      query = { ...build(db, ...(markedArgs as Args)).toSQL(), markers };
+      const { sql, bindings } = build(db, ...(markedArgs as Args)).toSQL();
+      query = { sql, name: preparedStatementName(sql), bindings, markers };
       compiled.set(shape, query);
     }
     const { markers } = query;
@@ -181,9 +201,17 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
       const arg = args[place[0]]!;
       return typeof arg === 'string' ? arg : arg[place[1]];
     });
-    const result = await db.raw(query.sql, values as Knex.RawBinding[]);
-    return isPostgres(db) ? (result as { rows: Row[] }).rows : (result as Row[]);
+    const raw = db.raw(query.sql, values as Knex.RawBinding[]);
+    return isPostgres(db) ? ((await raw.options({ name: query.name })) as { rows: Row[] }).rows : ((await raw) as Row[]);
   };
+}
+
+/**
+ * The name under which node-postgres prepares `sql` once per connection and then sends only the values
+ * (Parse once, then Bind/Execute): derived from the SQL, so one text is one statement on every connection.
+ */
+function preparedStatementName(sql: string): string {
+  return `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
 }
 
 /**
@@ -192,13 +220,9 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
  * past what a connection keeps prepared (sqlite-statements.ts). Every row has the first row's columns;
  * the SQL is built once per table, columns, row count and options.
  *
- * On Postgres it runs as a statement prepared once per connection under a name derived from its SQL
- * (node-postgres then sends only the values) instead of parsed and planned on every call: bench --ab,
- * POST /v1/orders 1.06×, placeOrder 1.04×. compiledQuery's reads are not: a connection that prepared
- * one while its tables were small keeps a generic plan that scans them whole (until an ANALYZE):
- * a full bench run read sequential scans of 27k payments per userInitiatedPay, 0.52× the floor instead
- * of 0.65×; with custom plans forced instead, placeOrder lost 6–9 % (docs/performance.md, stop 19).
- * An insert has no plan to choose. SQLite keeps its statements prepared on its own (sqlite-statements.ts).
+ * On Postgres it runs as a prepared statement (preparedStatementName) instead of parsed and planned on
+ * every call: bench --ab, POST /v1/orders 1.06×, placeOrder 1.04×. SQLite keeps its statements
+ * prepared on its own (sqlite-statements.ts).
  */
 export async function insertRows<Row extends object>(
   db: Knex | Knex.Transaction,
@@ -216,7 +240,7 @@ export async function insertRows<Row extends object>(
       `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map(() => row).join(', ')}` +
       (options.ignoreConflictOn ? ` on conflict (${quote(options.ignoreConflictOn)}) do nothing` : '') +
       (options.returning ? ` returning ${quote(options.returning)}` : '');
-    statement = { sql, name: `acqp_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` };
+    statement = { sql, name: preparedStatementName(sql) };
     insertStatements.set(key, statement);
   }
   const bindings = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c] as Knex.RawBinding));

@@ -104,7 +104,7 @@ export function merchantRepository(db: Knex | Knex.Transaction, lock: RowLock, b
   };
 }
 
-export interface StoreRow {
+interface StoreRow {
   store_id: string;
   merchant_id: string;
   reference_store_id: string;
@@ -115,7 +115,15 @@ export interface StoreRow {
   created_at: string;
 }
 
-export function storeFromRow(r: StoreRow): MerchantStore {
+const STORE_COLUMNS: readonly (keyof StoreRow)[] = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
+
+/** `s.<column> as s_<column>` for a join, and back. */
+export const storeColumnsAs = (alias: string) => STORE_COLUMNS.map((c) => `${alias}.${c} as ${alias}_${c}`);
+export function storeFromPrefixed(row: Record<string, unknown>, alias: string): MerchantStore {
+  return storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as StoreRow);
+}
+
+function storeFromRow(r: StoreRow): MerchantStore {
   return {
     storeId: r.store_id,
     merchantId: r.merchant_id,
@@ -137,7 +145,7 @@ export function merchantFromPrefixed(row: Record<string, unknown>, alias: string
 }
 
 const storesWithMerchant = compiledQuery((db, tokens: readonly string[]) =>
-  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').whereIn('s.entry_code_token', tokens).select(['s.*', ...merchantColumnsAs('m')]),
+  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').whereIn('s.entry_code_token', tokens).select([...storeColumnsAs('s'), ...merchantColumnsAs('m')]),
 );
 
 export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBatch): StoreRepository {
@@ -164,8 +172,8 @@ export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBat
       return row && storeFromRow(row);
     },
     async findByEntryCodeTokenWithMerchant(token) {
-      const row = await findByKey(batch, 'stores.withMerchantByEntryCodeToken', token, 'entry_code_token', (tokens) => storesWithMerchant<StoreRow & Record<string, unknown>>(db, tokens));
-      return row && { store: storeFromRow(row), merchant: merchantFromPrefixed(row, 'm') };
+      const row = await findByKey(batch, 'stores.withMerchantByEntryCodeToken', token, 's_entry_code_token', (tokens) => storesWithMerchant<Record<string, unknown>>(db, tokens));
+      return row && { store: storeFromPrefixed(row, 's'), merchant: merchantFromPrefixed(row, 'm') };
     },
   };
 }

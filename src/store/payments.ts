@@ -3,9 +3,7 @@ import type { Payment } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
 import { compiledQuery, insertRow, isPostgres } from './knex.js';
 import { findByKey, type StatementBatch } from './statement-batch.js';
-import { merchantColumnsAs, merchantFromPrefixed, storeFromRow, type StoreRow } from './merchants.js';
-
-const STORE_COLUMNS = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
+import { merchantColumnsAs, merchantFromPrefixed, storeColumnsAs, storeFromPrefixed } from './merchants.js';
 import type { PaymentListFilter, PaymentRepository } from './types.js';
 
 interface PaymentRow {
@@ -34,6 +32,9 @@ interface PaymentRow {
   created_at: string;
   updated_at: string;
 }
+
+/** The columns of PaymentRow, for the joins that name what they read (compiledQuery, knex.ts). */
+const PAYMENT_COLUMNS: readonly (keyof PaymentRow)[] = ['payment_request_id', 'merchant_id', 'store_id', 'scenario', 'status', 'currency', 'amount_value', 'settlement_currency', 'reference_order_id', 'order_description', 'terminal_id', 'code_token', 'expires_at', 'payment_id', 'psp_id', 'customer_id', 'wallet_brand_name', 'payment_time', 'settlement_amount_currency', 'settlement_amount_value', 'failure_code', 'failure_message', 'created_at', 'updated_at'];
 
 function toRow(p: Payment): PaymentRow {
   return {
@@ -104,7 +105,7 @@ const paymentsWithMerchantByCodeTokens = (db: Knex | Knex.Transaction, tokens: r
     .join('stores as s', 's.store_id', 'p.store_id')
     .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
     .whereIn('p.code_token', tokens)
-    .select(['p.*', ...STORE_COLUMNS.map((c) => `s.${c} as s_${c}`), ...merchantColumnsAs('m')]);
+    .select([...PAYMENT_COLUMNS.map((c) => `p.${c}`), ...storeColumnsAs('s'), ...merchantColumnsAs('m')]);
 const paymentsWithMerchant = compiledQuery(paymentsWithMerchantByCodeTokens);
 const paymentsWithMerchantForUpdate = compiledQuery((db, tokens: readonly string[]) => paymentsWithMerchantByCodeTokens(db, tokens).forUpdate('p'));
 
@@ -142,9 +143,7 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, ba
           (lockRow ? paymentsWithMerchantForUpdate : paymentsWithMerchant)<PaymentRow & Record<string, unknown>>(db, tokens),
         ),
       );
-      if (!row) return undefined;
-      const store = storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`s_${c}`]])) as unknown as StoreRow);
-      return { payment: fromRow(row), store, merchant: merchantFromPrefixed(row, 'm') };
+      return row && { payment: fromRow(row), store: storeFromPrefixed(row, 's'), merchant: merchantFromPrefixed(row, 'm') };
     },
     async findByCodeToken(token, options) {
       const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, (lockRow) => forUpdateIf(table().where({ code_token: token }).first(), lockRow));
