@@ -57,7 +57,7 @@ function oneQueryAtATime(conn: PgConnection): void {
 }
 
 /**
- * Every statement of the gateway reads or writes a few rows by an indexed key, and the hot ones run as
+ * The gateway reads and writes its rows by indexed keys, and its hot statements run as
  * prepared statements (compiledQuery, insertRows) whose plan Postgres may fix after five runs. A
  * connection that plans one while its tables hold a few rows would keep a plan that scans them whole
  * (a sequential scan, or a hash join over the whole of a table) as they grow, until an ANALYZE: a full
@@ -171,7 +171,7 @@ export function isUniqueViolation(error: unknown): boolean {
  * On Postgres it runs as a prepared statement (preparedStatementName), so that Postgres parses and
  * plans the wide join once per connection rather than on every call (the plan an index plan whatever
  * the tables' size: KEY_LOOKUP_PLANNER): bench --ab, userInitiatedPay 1.11–1.16×, placeOrder
- * 0.98–1.06×, Postgres's CPU per request −20 to −45 % (docs/performance.md, stop 20). The select list
+ * 0.98–1.07×, Postgres's CPU per request −18 to −44 % (docs/performance.md, stop 20). The select list
  * must name its columns (no `p.*`): Postgres refuses to run a prepared statement whose result columns
  * changed, as `*` would after another instance's migration added a column.
  */
