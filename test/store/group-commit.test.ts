@@ -47,12 +47,11 @@ describeEachDatabase('group commit', (kind) => {
 
   /** 'first' and 'a' in a group held running while 'b' and 'c' queue: two groups, `COMMIT; BEGIN` between them. */
   async function twoGroups(run: typeof transaction): Promise<string[]> {
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const group = [run(async (tx) => (await released, insert('first', 0)(tx))), run(insert('a', 1))];
-    await new Promise((r) => setTimeout(r, 20)); // that group is running: the next ones queue
+    const first = held('first', run);
+    const group = [first.result, run(insert('a', 1))];
+    await first.running; // that group is running: the next ones queue
     const next = ['b', 'c'].map((id) => run(insert(id, 1)));
-    release();
+    first.release();
     return Promise.all([...group, ...next]);
   }
 
@@ -79,17 +78,23 @@ describeEachDatabase('group commit', (kind) => {
   });
 
   /** A transaction that waits for `release` before inserting `id`: what is sent meanwhile queues behind it. */
-  function held(id: string, run = transaction, write = (id: string) => insert(id, 0)): { result: Promise<string>; release: () => void } {
+  /**
+   * A transaction that writes `id` once released; `running` settles as soon as its group has started
+   * it (waiting on that, not on a timer, keeps these tests exact on a loaded machine).
+   */
+  function held(id: string, run = transaction, write = (id: string) => insert(id, 0)): { result: Promise<string>; running: Promise<void>; release: () => void } {
     let release!: () => void;
+    let started!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    return { result: run(async (tx) => (await released, write(id)(tx))), release };
+    const running = new Promise<void>((r) => (started = r));
+    return { result: run(async (tx) => (started(), await released, write(id)(tx))), running, release };
   }
 
   it('groups that keep coming share one database transaction, committed between groups by one call', async () => {
     let begins = 0;
     db.on('query', (q: { sql: string }) => void (/^BEGIN/i.test(q.sql) && begins++));
     const first = held('first');
-    await new Promise((r) => setTimeout(r, 20)); // `first` is running: the next ones queue
+    await first.running; // the next ones queue
     const next = ['a', 'b', 'c'].map((id) => transaction(insert(id, 1)));
     first.release();
     expect(await Promise.all([first.result, ...next])).toEqual(['first', 'a', 'b', 'c']);
@@ -99,7 +104,7 @@ describeEachDatabase('group commit', (kind) => {
 
   it('a group failing after another committed in the same database transaction leaves the first committed', async () => {
     const first = held('first');
-    await new Promise((r) => setTimeout(r, 20));
+    await first.running;
     const next = [transaction(insert('a', 1)), transaction(insert('first', 2)), transaction(insert('b', 3))];
     first.release();
     const outcomes = await Promise.allSettled([first.result, ...next]);
@@ -140,9 +145,11 @@ describeEachDatabase('group commit', (kind) => {
     const told = { onWorkDone: (id: string) => void events.push(`work done: ${id}`) };
     const answered = (result: Promise<string>) => result.then((id) => (events.push(`answered: ${id}`), id));
     let release!: () => void;
+    let started!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    const group = [answered(flaky(async (tx) => (await released, insert('first', 0)(tx)), told)), answered(flaky(insert('a', 1), told))];
-    await new Promise((r) => setTimeout(r, 20)); // that group is running: `b` queues, so a commit comes between
+    const running = new Promise<void>((r) => (started = r));
+    const group = [answered(flaky(async (tx) => (started(), await released, insert('first', 0)(tx)), told)), answered(flaky(insert('a', 1), told))];
+    await running; // that group is running: `b` queues, so a commit comes between
     const next = answered(flaky(insert('b', 2), told));
     release();
     expect(await Promise.all([...group, next])).toEqual(['first', 'a', 'b']);
@@ -208,12 +215,12 @@ describeEachDatabase('group commit', (kind) => {
       );
       await transaction(insertDeferred('taken'));
       const first = held('first', transaction, insertDeferred);
-      await new Promise((r) => setTimeout(r, 20)); // group 1 runs; the next two queue as group 2
+      await first.running; // group 1 runs; the next two queue as group 2
       const duplicate = transaction(insertDeferred('taken'));
       const second = held('a', transaction, insertDeferred);
       first.release();
       await first.result;
-      await new Promise((r) => setTimeout(r, 20)); // group 2 runs, `a` held; `c` queues as group 3
+      await second.running; // group 2 runs, `a` held; `c` queues as group 3
       const third = transaction(insertDeferred('c'));
       second.release(); // group 2 done, group 3 waiting: `COMMIT; BEGIN`, which the deferred key fails
       const outcomes = await Promise.allSettled([first.result, duplicate, second.result, third]);
