@@ -77,10 +77,9 @@ describeEachDatabase('group commit', (kind) => {
     expect(reads).toEqual([1, 2, 3, 4, 5]);
   });
 
-  /** A transaction that waits for `release` before inserting `id`: what is sent meanwhile queues behind it. */
   /**
-   * A transaction that writes `id` once released; `running` settles as soon as its group has started
-   * it (waiting on that, not on a timer, keeps these tests exact on a loaded machine).
+   * A transaction that waits for `release` before writing `id`: what is sent meanwhile queues behind it.
+   * `running` settles once its group has started it (waited on instead of a timer: exact on a loaded machine).
    */
   function held(id: string, run = transaction, write = (id: string) => insert(id, 0)): { result: Promise<string>; running: Promise<void>; release: () => void } {
     let release!: () => void;
