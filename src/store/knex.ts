@@ -215,6 +215,21 @@ function preparedStatementName(sql: string): string {
 }
 
 /**
+ * A table's columns as a compiled join names them (a prepared statement must not select `*`, see
+ * compiledQuery): given as an object with every key of `Row`, so that a column the row type gains and
+ * the list lacks fails to compile. `as` selects them under an alias prefix (`s.store_id as
+ * s_store_id`), `from` reads a row of such a join back into `Row`.
+ */
+export function joinColumns<Row>(columns: Record<keyof Row & string, true>) {
+  const names = Object.keys(columns) as (keyof Row & string)[];
+  return {
+    names,
+    as: (alias: string) => names.map((c) => `${alias}.${c} as ${alias}_${c}`),
+    from: (row: Record<string, unknown>, alias: string) => Object.fromEntries(names.map((c) => [c, row[`${alias}_${c}`]])) as Row,
+  };
+}
+
+/**
  * A multi-row insert as `values (…), (…)`, with `on conflict (<column>) do nothing` and `returning` when
  * asked. Knex writes SQLite's multi-row insert as `select … union all select …`, several times longer:
  * past what a connection keeps prepared (sqlite-statements.ts). Every row has the first row's columns;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Merchant, MerchantStore } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
-import { compiledQuery, isPostgres, isUniqueViolation } from './knex.js';
+import { compiledQuery, isPostgres, isUniqueViolation, joinColumns } from './knex.js';
 import { findByKey, type StatementBatch } from './statement-batch.js';
 import { DuplicateKey, type MerchantRepository, type StoreRepository } from './types.js';
 
@@ -115,15 +115,19 @@ interface StoreRow {
   created_at: string;
 }
 
-const STORE_COLUMNS: readonly (keyof StoreRow)[] = ['store_id', 'merchant_id', 'reference_store_id', 'store_name', 'store_mcc', 'address', 'entry_code_token', 'created_at'];
+/** A store's columns in a compiled join (decode and placeOrder on an entry code, an order code's store). */
+export const storeColumns = joinColumns<StoreRow>({
+  store_id: true,
+  merchant_id: true,
+  reference_store_id: true,
+  store_name: true,
+  store_mcc: true,
+  address: true,
+  entry_code_token: true,
+  created_at: true,
+});
 
-/** `s.<column> as s_<column>` for a join, and back. */
-export const storeColumnsAs = (alias: string) => STORE_COLUMNS.map((c) => `${alias}.${c} as ${alias}_${c}`);
-export function storeFromPrefixed(row: Record<string, unknown>, alias: string): MerchantStore {
-  return storeFromRow(Object.fromEntries(STORE_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as StoreRow);
-}
-
-function storeFromRow(r: StoreRow): MerchantStore {
+export function storeFromRow(r: StoreRow): MerchantStore {
   return {
     storeId: r.store_id,
     merchantId: r.merchant_id,
@@ -136,16 +140,26 @@ function storeFromRow(r: StoreRow): MerchantStore {
   };
 }
 
-const MERCHANT_COLUMNS = ['merchant_id', 'reference_merchant_id', 'merchant_name', 'merchant_mcc', 'merchant_address', 'settlement_currency', 'status', 'kyb_status', 'per_payment_limit_currency', 'per_payment_limit_value', 'daily_payment_count_limit', 'accepted_currencies', 'created_at', 'updated_at'];
-
-/** `m.<column> as m_<column>` for a join, and back. */
-export const merchantColumnsAs = (alias: string) => MERCHANT_COLUMNS.map((c) => `${alias}.${c} as ${alias}_${c}`);
-export function merchantFromPrefixed(row: Record<string, unknown>, alias: string): Merchant {
-  return merchantFromRow(Object.fromEntries(MERCHANT_COLUMNS.map((c) => [c, row[`${alias}_${c}`]])) as unknown as MerchantRow);
-}
+/** A merchant's columns in a compiled join. */
+export const merchantColumns = joinColumns<MerchantRow>({
+  merchant_id: true,
+  reference_merchant_id: true,
+  merchant_name: true,
+  merchant_mcc: true,
+  merchant_address: true,
+  settlement_currency: true,
+  status: true,
+  kyb_status: true,
+  per_payment_limit_currency: true,
+  per_payment_limit_value: true,
+  daily_payment_count_limit: true,
+  accepted_currencies: true,
+  created_at: true,
+  updated_at: true,
+});
 
 const storesWithMerchant = compiledQuery((db, tokens: readonly string[]) =>
-  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').whereIn('s.entry_code_token', tokens).select([...storeColumnsAs('s'), ...merchantColumnsAs('m')]),
+  db('stores as s').join('merchants as m', 'm.merchant_id', 's.merchant_id').whereIn('s.entry_code_token', tokens).select([...storeColumns.as('s'), ...merchantColumns.as('m')]),
 );
 
 export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBatch): StoreRepository {
@@ -173,7 +187,7 @@ export function storeRepository(db: Knex | Knex.Transaction, batch: StatementBat
     },
     async findByEntryCodeTokenWithMerchant(token) {
       const row = await findByKey(batch, 'stores.withMerchantByEntryCodeToken', token, 's_entry_code_token', (tokens) => storesWithMerchant<Record<string, unknown>>(db, tokens));
-      return row && { store: storeFromPrefixed(row, 's'), merchant: merchantFromPrefixed(row, 'm') };
+      return row && { store: storeFromRow(storeColumns.from(row, 's')), merchant: merchantFromRow(merchantColumns.from(row, 'm')) };
     },
   };
 }

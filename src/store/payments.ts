@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { Payment } from '../domain/model.js';
 import type { RowLock } from './group-commit.js';
-import { compiledQuery, insertRow, isPostgres } from './knex.js';
+import { compiledQuery, insertRow, isPostgres, joinColumns } from './knex.js';
 import { findByKey, type StatementBatch } from './statement-batch.js';
-import { merchantColumnsAs, merchantFromPrefixed, storeColumnsAs, storeFromPrefixed } from './merchants.js';
+import { merchantColumns, merchantFromRow, storeColumns, storeFromRow } from './merchants.js';
 import type { PaymentListFilter, PaymentRepository } from './types.js';
 
 interface PaymentRow {
@@ -33,8 +33,33 @@ interface PaymentRow {
   updated_at: string;
 }
 
-/** The columns of PaymentRow, for the joins that name what they read (compiledQuery, knex.ts). */
-const PAYMENT_COLUMNS: readonly (keyof PaymentRow)[] = ['payment_request_id', 'merchant_id', 'store_id', 'scenario', 'status', 'currency', 'amount_value', 'settlement_currency', 'reference_order_id', 'order_description', 'terminal_id', 'code_token', 'expires_at', 'payment_id', 'psp_id', 'customer_id', 'wallet_brand_name', 'payment_time', 'settlement_amount_currency', 'settlement_amount_value', 'failure_code', 'failure_message', 'created_at', 'updated_at'];
+/** A payment's columns in a compiled join (decode and placeOrder on an order code). */
+const paymentColumns = joinColumns<PaymentRow>({
+  payment_request_id: true,
+  merchant_id: true,
+  store_id: true,
+  scenario: true,
+  status: true,
+  currency: true,
+  amount_value: true,
+  settlement_currency: true,
+  reference_order_id: true,
+  order_description: true,
+  terminal_id: true,
+  code_token: true,
+  expires_at: true,
+  payment_id: true,
+  psp_id: true,
+  customer_id: true,
+  wallet_brand_name: true,
+  payment_time: true,
+  settlement_amount_currency: true,
+  settlement_amount_value: true,
+  failure_code: true,
+  failure_message: true,
+  created_at: true,
+  updated_at: true,
+});
 
 function toRow(p: Payment): PaymentRow {
   return {
@@ -105,7 +130,7 @@ const paymentsWithMerchantByCodeTokens = (db: Knex | Knex.Transaction, tokens: r
     .join('stores as s', 's.store_id', 'p.store_id')
     .join('merchants as m', 'm.merchant_id', 'p.merchant_id')
     .whereIn('p.code_token', tokens)
-    .select([...PAYMENT_COLUMNS.map((c) => `p.${c}`), ...storeColumnsAs('s'), ...merchantColumnsAs('m')]);
+    .select([...paymentColumns.names.map((c) => `p.${c}`), ...storeColumns.as('s'), ...merchantColumns.as('m')]);
 const paymentsWithMerchant = compiledQuery(paymentsWithMerchantByCodeTokens);
 const paymentsWithMerchantForUpdate = compiledQuery((db, tokens: readonly string[]) => paymentsWithMerchantByCodeTokens(db, tokens).forUpdate('p'));
 
@@ -143,7 +168,7 @@ export function paymentRepository(db: Knex | Knex.Transaction, lock: RowLock, ba
           (lockRow ? paymentsWithMerchantForUpdate : paymentsWithMerchant)<PaymentRow & Record<string, unknown>>(db, tokens),
         ),
       );
-      return row && { payment: fromRow(row), store: storeFromPrefixed(row, 's'), merchant: merchantFromPrefixed(row, 'm') };
+      return row && { payment: fromRow(row), store: storeFromRow(storeColumns.from(row, 's')), merchant: merchantFromRow(merchantColumns.from(row, 'm')) };
     },
     async findByCodeToken(token, options) {
       const row = await lockedRead(options?.forUpdate, `payments.code_token:${token}`, (lockRow) => forUpdateIf(table().where({ code_token: token }).first(), lockRow));
