@@ -20,10 +20,21 @@ export interface SignatureHeader {
   signature: string;
 }
 
-export function contentToSign(method: string, path: string, clientId: string, time: string, body: string | Buffer): Buffer {
-  const head = Buffer.from(`${method} ${path}\n${clientId}.${time}.`, 'utf8');
-  return Buffer.concat([head, typeof body === 'string' ? Buffer.from(body, 'utf8') : body]);
+/**
+ * The signed content, as text when the body is text (it is signed as UTF-8): an answer's content is
+ * then encoded once, where it is signed (the signing thread), not copied between buffers on the event loop.
+ */
+export function contentToSign(method: string, path: string, clientId: string, time: string, body: Buffer): Buffer;
+export function contentToSign(method: string, path: string, clientId: string, time: string, body: string | Buffer): SignedContent;
+export function contentToSign(method: string, path: string, clientId: string, time: string, body: string | Buffer): SignedContent {
+  const head = `${method} ${path}\n${clientId}.${time}.`;
+  return typeof body === 'string' ? head + body : Buffer.concat([Buffer.from(head, 'utf8'), body]);
 }
+
+/** What a signature covers: bytes, or text signed as its UTF-8 bytes. */
+export type SignedContent = string | Buffer;
+
+const bytesOf = (content: SignedContent): Buffer => (typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
 
 /**
  * Parses `algorithm=RSA256, keyVersion=1, signature=...`: pairs in any order, spaces tolerated, each
@@ -55,12 +66,12 @@ function encodeSignature(raw: Uint8Array): string {
   return encodeURIComponent(Buffer.from(raw).toString('base64'));
 }
 
-export function signContent(content: Buffer, privateKey: KeyObject): string {
-  return encodeSignature(sign('sha256', content, privateKey));
+export function signContent(content: SignedContent, privateKey: KeyObject): string {
+  return encodeSignature(sign('sha256', bytesOf(content), privateKey));
 }
 
 /** Produces the URL-encoded signature of signed content. */
-export type ContentSigner = (content: Buffer) => Promise<string>;
+export type ContentSigner = (content: SignedContent) => Promise<string>;
 
 // CommonJS source evaluated in the worker: it needs no loader (tsx or not), holds only the key and
 // returns the raw signature (encoded here, by encodeSignature).
@@ -69,7 +80,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { sign } = require('node:crypto');
 parentPort.on('message', ({ id, content }) => {
   try {
-    parentPort.postMessage({ id, signature: sign('sha256', content, workerData.privateKey) });
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    parentPort.postMessage({ id, signature: sign('sha256', bytes, workerData.privateKey) });
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
@@ -83,7 +95,7 @@ parentPort.on('message', ({ id, content }) => {
  */
 export class SigningThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { content: Buffer; resolve: (signature: string) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { content: SignedContent; resolve: (signature: string) => void; reject: (error: Error) => void }>();
   private nextId = 0;
   private alive = true;
 
@@ -122,7 +134,7 @@ export class SigningThread {
   }
 }
 
-export function verifyContent(content: Buffer, urlEncodedSignature: string, publicKey: KeyObject): boolean {
+export function verifyContent(content: SignedContent, urlEncodedSignature: string, publicKey: KeyObject): boolean {
   let raw: Buffer;
   try {
     // decodeURIComponent, never a form decoder: '+' is part of base64.
@@ -132,7 +144,7 @@ export function verifyContent(content: Buffer, urlEncodedSignature: string, publ
   }
   if (raw.length === 0) return false;
   try {
-    return verify('sha256', content, publicKey, raw);
+    return verify('sha256', bytesOf(content), publicKey, raw);
   } catch {
     return false;
   }

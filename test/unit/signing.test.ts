@@ -157,6 +157,21 @@ describe('SigningThread', () => {
     }
   });
 
+  it('signs a body given as text as its UTF-8 bytes: the signature of the same body given as bytes', async () => {
+    const body = '{"storeName":"東京駅前店 – Café"}';
+    const asText = contentToSign('POST', '/p', 'C', 't', body);
+    const asBytes = contentToSign('POST', '/p', 'C', 't', Buffer.from(body, 'utf8'));
+    expect(typeof asText).toBe('string');
+    const thread = new SigningThread(key);
+    try {
+      expect(await thread.sign(asText)).toBe(signContent(asBytes, key));
+    } finally {
+      await thread.close();
+    }
+    expect(signContent(asText, key)).toBe(signContent(asBytes, key));
+    expect(verifyContent(asBytes, signContent(asText, key), loadPublicKey(ACQP_KEYS.publicPem))).toBe(true);
+  });
+
   it('answers the signatures in flight, inline, when the thread goes away under them', async () => {
     const thread = new SigningThread(key);
     const contents = Array.from({ length: 20 }, (_, i) => contentToSign('POST', '/p', 'C', 't', `{"m":${i}}`));
