@@ -6,6 +6,7 @@
  * SQLite); JSON is TEXT. Every lookup key has an index.
  */
 import type { Knex } from 'knex';
+import { isPostgres } from './knex.js';
 
 interface Migration {
   name: string;
@@ -158,7 +159,7 @@ const migrations: Migration[] = [
     // append-only log to save ~6 % of its size. Rows of up to a page are now stored as they are.
     name: '003_audit_rows_uncompressed',
     async up(db) {
-      if (db.client.config.client === 'pg') await db.raw('alter table audit_messages set (toast_tuple_target = 8160)');
+      if (isPostgres(db)) await db.raw('alter table audit_messages set (toast_tuple_target = 8160)');
     },
   },
 ];
