@@ -81,12 +81,17 @@ describeEachDatabase('group commit', (kind) => {
    * A transaction that waits for `release` before writing `id`: what is sent meanwhile queues behind it.
    * `running` settles once its group has started it (waited on instead of a timer: exact on a loaded machine).
    */
-  function held(id: string, run = transaction, write = (id: string) => insert(id, 0)): { result: Promise<string>; running: Promise<void>; release: () => void } {
+  function held(
+    id: string,
+    run = transaction,
+    write = (id: string) => insert(id, 0),
+    options?: TransactionOptions,
+  ): { result: Promise<string>; running: Promise<void>; release: () => void } {
     let release!: () => void;
     let started!: () => void;
     const released = new Promise<void>((r) => (release = r));
     const running = new Promise<void>((r) => (started = r));
-    return { result: run(async (tx) => (started(), await released, write(id)(tx))), running, release };
+    return { result: run(async (tx) => (started(), await released, write(id)(tx)), options), running, release };
   }
 
   it('groups that keep coming share one database transaction, committed between groups by one call', async () => {
@@ -141,16 +146,13 @@ describeEachDatabase('group commit', (kind) => {
         ),
       ),
     );
-    const told = { onWorkDone: (id: string) => void events.push(`work done: ${id}`) };
+    const told = { onWorkDone: (id: unknown) => void events.push(`work done: ${id}`) };
     const answered = (result: Promise<string>) => result.then((id) => (events.push(`answered: ${id}`), id));
-    let release!: () => void;
-    let started!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const running = new Promise<void>((r) => (started = r));
-    const group = [answered(flaky(async (tx) => (started(), await released, insert('first', 0)(tx)), told)), answered(flaky(insert('a', 1), told))];
-    await running; // that group is running: `b` queues, so a commit comes between
+    const first = held('first', flaky, undefined, told);
+    const group = [answered(first.result), answered(flaky(insert('a', 1), told))];
+    await first.running; // that group is running: `b` queues, so a commit comes between
     const next = answered(flaky(insert('b', 2), told));
-    release();
+    first.release();
     expect(await Promise.all([...group, next])).toEqual(['first', 'a', 'b']);
 
     const at = (event: string) => events.indexOf(event);
