@@ -162,6 +162,16 @@ const migrations: Migration[] = [
       if (isPostgres(db)) await db.raw('alter table audit_messages set (toast_tuple_target = 8160)');
     },
   },
+  {
+    // The pending-payments gauge, read on every /metrics scrape, counted every PENDING row: unpaid order
+    // codes keep that status in the table once expired (expiry is decided at read time), so the count
+    // read more rows as they accumulated. On this index it reads only unexpired codes and payments in
+    // progress (payments.ts, pendingPaymentsCount).
+    name: '004_pending_payments_index',
+    async up(db) {
+      await db.schema.alterTable('payments', (t) => t.index(['status', 'scenario', 'expires_at'], 'payments_pending'));
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
