@@ -1,6 +1,6 @@
 /** Composes the Knex store: repositories bound to the pool, and the same bound to a transaction. */
 import type { Knex } from 'knex';
-import { auditLog } from './audit.js';
+import { AUDIT_ROWS_PER_STATEMENT, auditLog } from './audit.js';
 import { ALONE, groupCommit, type RowLock } from './group-commit.js';
 import { idempotencyRepository } from './idempotency.js';
 import { createKnex, insertRows, isPostgresUrl, writerTransaction, type DatabaseOptions } from './knex.js';
@@ -26,7 +26,13 @@ function repositories(db: Knex | Knex.Transaction, lock: RowLock, batch: Stateme
     idempotency: idempotencyRepository(db, lock),
     schedule: scheduleRepository(db, lock),
     notifications: notificationRepository(db, batch),
-    auditTrail: { append: async (rows) => void (await insertRows(db, 'audit_messages', rows)) },
+    auditTrail: {
+      async append(rows) {
+        for (let from = 0; from < rows.length; from += AUDIT_ROWS_PER_STATEMENT) {
+          await insertRows(db, 'audit_messages', rows.slice(from, from + AUDIT_ROWS_PER_STATEMENT));
+        }
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * insert; migration 003 has it keep rows of up to a page as they are.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AUDIT_ROWS_PER_STATEMENT } from '../../src/store/audit.js';
 import { openDatabase } from '../../src/store/index.js';
 import type { AuditEntry } from '../../src/store/types.js';
 import { describeEachDatabase } from '../support/gateway.js';
@@ -48,6 +49,19 @@ describeEachDatabase('audit rows as stored', (kind) => {
     expect(row.response_body).toBe(exchange.responseBody);
     expect(JSON.parse(row.response_headers)).toEqual(exchange.responseHeaders);
     expect(JSON.parse(row.request_headers)).toEqual(exchange.requestHeaders);
+  });
+
+  it('writes a batch in statements of a fixed number of rows, the last one shorter', async () => {
+    const rowCounts: number[] = [];
+    const count = (query: { sql: string; bindings?: unknown[] }) => {
+      if (query.sql.startsWith('insert into "audit_messages"')) rowCounts.push(query.bindings!.length / 13); // 13 columns
+    };
+    db.knex.on('query', count);
+    for (let i = 0; i < AUDIT_ROWS_PER_STATEMENT + 7; i++) db.audit.record({ ...exchange, paymentRequestId: `PR-statements-${i}` });
+    await db.audit.flush();
+    db.knex.off('query', count);
+    expect(rowCounts).toEqual([AUDIT_ROWS_PER_STATEMENT, 7]);
+    expect(await db.knex('audit_messages').where('payment_request_id', 'like', 'PR-statements-%').count({ n: '*' })).toEqual([{ n: kind === 'postgres' ? String(AUDIT_ROWS_PER_STATEMENT + 7) : AUDIT_ROWS_PER_STATEMENT + 7 }]);
   });
 
   if (kind === 'postgres') {

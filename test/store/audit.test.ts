@@ -1,10 +1,11 @@
 /**
  * The audit trail's write pattern: entries are written in batches after a delay, and a write takes
  * only what was queued when it started, so steady traffic costs one write per delay, not a stream of
- * small writes on SQLite's one writer connection. The insert is a stand-in that records each batch.
+ * small writes on SQLite's one writer connection; under load, only whole statements' worth of rows.
+ * The insert is a stand-in that records each batch.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { auditLog, type AuditRow } from '../../src/store/audit.js';
+import { AUDIT_ROWS_PER_STATEMENT, auditLog, type AuditRow } from '../../src/store/audit.js';
 import type { AuditEntry } from '../../src/store/types.js';
 
 const DELAY_MS = 100;
@@ -85,6 +86,17 @@ describe('audit log', () => {
     await audit.flush();
     expect(store.inserts.map((rows) => rows.length)).toEqual([200, 200, 50]);
     expect(store.inserts.flat()).toEqual(Array.from({ length: 450 }, (_, i) => `e${i}`));
+  });
+
+  it('under load, a timed write takes whole statements of rows; the rest waits one delay more, then goes as it is', async () => {
+    const store = recordingDatabase();
+    const audit = auditLog(store.insert, () => {}, DELAY_MS);
+    for (let i = 0; i < 2 * AUDIT_ROWS_PER_STATEMENT + 30; i++) audit.record(entry(`e${i}`));
+    await vi.advanceTimersByTimeAsync(DELAY_MS);
+    expect(store.inserts.map((rows) => rows.length)).toEqual([2 * AUDIT_ROWS_PER_STATEMENT]);
+    await vi.advanceTimersByTimeAsync(DELAY_MS); // nothing recorded meanwhile: the rest still goes
+    expect(store.inserts.map((rows) => rows.length)).toEqual([2 * AUDIT_ROWS_PER_STATEMENT, 30]);
+    expect(store.inserts.flat()).toEqual(Array.from({ length: 2 * AUDIT_ROWS_PER_STATEMENT + 30 }, (_, i) => `e${i}`));
   });
 
   it('a failed write keeps its entries and reports the error; the next write has them', async () => {
