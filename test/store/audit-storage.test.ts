@@ -61,7 +61,8 @@ describeEachDatabase('audit rows as stored', (kind) => {
     await db.audit.flush();
     db.knex.off('query', count);
     expect(rowCounts).toEqual([AUDIT_ROWS_PER_STATEMENT, 7]);
-    expect(await db.knex('audit_messages').where('payment_request_id', 'like', 'PR-statements-%').count({ n: '*' })).toEqual([{ n: kind === 'postgres' ? String(AUDIT_ROWS_PER_STATEMENT + 7) : AUDIT_ROWS_PER_STATEMENT + 7 }]);
+    const [written] = await db.knex('audit_messages').where('payment_request_id', 'like', 'PR-statements-%').count({ n: '*' });
+    expect(Number(written!.n)).toBe(AUDIT_ROWS_PER_STATEMENT + 7);
   });
 
   if (kind === 'postgres') {
