@@ -66,9 +66,9 @@ describeEachDatabase('pending payments', (kind) => {
       expect(plan).toMatch(/scenario = 'ORDER_CODE'::text\) AND \(expires_at > /);
     } else {
       const rows = (await knex.raw(`explain query plan ${sql}`, bindings)) as { detail: string }[];
-      const details = rows.map((r) => r.detail);
-      expect(details.filter((d) => /\bpayments\b/.test(d))).toHaveLength(3); // one per scenario
-      for (const d of details.filter((d) => /\bpayments\b/.test(d))) expect(d).toMatch(/^SEARCH payments USING COVERING INDEX payments_pending \(status=\? AND scenario=\?(\)| AND expires_at>\?\))$/);
+      const searches = rows.map((r) => r.detail).filter((d) => /\bpayments\b/.test(d));
+      expect(searches).toHaveLength(3); // one per scenario
+      for (const d of searches) expect(d).toMatch(/^SEARCH payments USING COVERING INDEX payments_pending \(status=\? AND scenario=\?(\)| AND expires_at>\?\))$/);
     }
   });
 });
