@@ -190,7 +190,9 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
         return text;
       };
       const markedArgs = args.map((a, i) => (typeof a === 'string' ? marker(i, -1) : a.map((_, j) => marker(i, j))));
-      const { sql, bindings } = build(db, ...(markedArgs as Args)).toSQL();
+      const built = build(db, ...(markedArgs as Args)).toSQL();
+      // Postgres: the SQL with numbered placeholders, as runDirect sends it.
+      const { sql, bindings } = isPostgres(db) ? built.toNative() : built;
       query = { sql, name: preparedStatementName(sql), bindings, markers };
       compiled.set(shape, query);
     }
@@ -201,9 +203,37 @@ export function compiledQuery<Args extends (string | readonly string[])[]>(build
       const arg = args[place[0]]!;
       return typeof arg === 'string' ? arg : arg[place[1]];
     });
-    const raw = db.raw(query.sql, values as Knex.RawBinding[]);
-    return isPostgres(db) ? ((await raw.options({ name: query.name })) as { rows: Row[] }).rows : ((await raw) as Row[]);
+    return runDirect<Row>(db, query, values);
   };
+}
+
+/**
+ * Runs one of the hot statements (compiledQuery, insertRows) on the connection itself, past knex's
+ * per-call work: a raw builder, its runner, and on Postgres the placeholders numbered anew in the SQL
+ * text on every call (a regular expression over the audit insert's 650 of them). On the writer's
+ * transaction the connection is the transaction's; otherwise one from the pool, given back once
+ * answered. Postgres runs it as the prepared statement `statement.name`, its SQL already numbered ($1,
+ * $2, …); SQLite as the connection's kept statement for that SQL (sqlite-statements.ts). Knex's `query`
+ * event is emitted as knex would (tests count statements with it).
+ */
+async function runDirect<Row>(db: Knex | Knex.Transaction, statement: { sql: string; name: string }, values: readonly unknown[]): Promise<Row[]> {
+  // As knex refuses it: an ended transaction's connection is back in the pool, someone else's.
+  if ('isCompleted' in db && db.isCompleted()) throw new Error('Transaction query already complete');
+  const client = db.client as Knex.Client;
+  const connection = (await client.acquireConnection()) as { __knexTxId?: string };
+  try {
+    client.emit('query', { sql: statement.sql, bindings: values, __knexTxId: connection.__knexTxId });
+    return await new Promise<Row[]>((resolve, reject) => {
+      if (isPostgres(db)) {
+        (connection as PgConnection).query({ name: statement.name, text: statement.sql, values }, (error, result) => (error ? reject(error) : resolve((result as { rows: Row[] }).rows)));
+      } else {
+        (connection as SqliteConnection).all(statement.sql, values, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows ?? [])));
+      }
+    });
+  } finally {
+    // A no-op on a transaction's client: the transaction gives its connection back when it ends.
+    client.releaseConnection(connection);
+  }
 }
 
 /**
@@ -246,22 +276,22 @@ export async function insertRows<Row extends object>(
   options: { ignoreConflictOn?: keyof Row & string; returning?: keyof Row & string } = {},
 ): Promise<Partial<Row>[]> {
   const columns = Object.keys(rows[0]!);
-  const key = `${table}(${columns.join(',')})×${rows.length} ${options.ignoreConflictOn ?? ''} ${options.returning ?? ''}`;
+  const postgres = isPostgres(db);
+  const key = `${postgres ? 'pg' : 'sqlite'} ${table}(${columns.join(',')})×${rows.length} ${options.ignoreConflictOn ?? ''} ${options.returning ?? ''}`;
   let statement = insertStatements.get(key);
   if (statement === undefined) {
     const quote = (name: string) => `"${name}"`;
-    const row = `(${columns.map(() => '?').join(', ')})`;
+    // Postgres numbers its placeholders (runDirect sends the SQL as it is); SQLite takes `?`.
+    const row = (r: number) => `(${columns.map((_, c) => (postgres ? `$${r * columns.length + c + 1}` : '?')).join(', ')})`;
     const sql =
-      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map(() => row).join(', ')}` +
+      `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values ${rows.map((_, r) => row(r)).join(', ')}` +
       (options.ignoreConflictOn ? ` on conflict (${quote(options.ignoreConflictOn)}) do nothing` : '') +
       (options.returning ? ` returning ${quote(options.returning)}` : '');
     statement = { sql, name: preparedStatementName(sql) };
     insertStatements.set(key, statement);
   }
   const bindings = rows.flatMap((r) => columns.map((c) => (r as Record<string, unknown>)[c] as Knex.RawBinding));
-  const raw = db.raw(statement.sql, bindings);
-  if (!isPostgres(db)) return ((await raw) ?? []) as Partial<Row>[];
-  return ((await raw.options({ name: statement.name })) as { rows: Partial<Row>[] }).rows;
+  return runDirect<Partial<Row>>(db, statement, bindings);
 }
 const insertStatements = new Map<string, { sql: string; name: string }>();
 

@@ -79,6 +79,48 @@ describeEachDatabase('compiledQuery', (kind) => {
     expect(before).toBe(1);
   });
 
+  it('runs on the transaction’s own connection: its writes seen inside it, nothing outside until commit, nothing after a rollback', async () => {
+    const row = (id: string) => ({ id, owner: 'eve', colour: 'red' });
+    const rolledBack = db.transaction(async (trx) => {
+      await insertRows(trx, 'items', [row('t1')]);
+      expect(await itemsOf<{ id: string }>(trx, 'eve', 'red')).toEqual([{ id: 't1' }]);
+      // Another connection: on SQLite the test's knex has one, which the transaction holds.
+      if (kind === 'postgres') expect(await itemsOf<{ id: string }>(db, 'eve', 'red')).toEqual([]);
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    await db.transaction((trx) => insertRows(trx, 'items', [row('t2')]));
+    expect(await itemsOf<{ id: string }>(db, 'eve', 'red')).toEqual([{ id: 't2' }]);
+  });
+
+  it('refuses a statement on a transaction that has ended: its connection is back in the pool', async () => {
+    let ended!: Knex.Transaction;
+    await db.transaction(async (trx) => {
+      ended = trx;
+    });
+    await expect(itemsOf(ended, 'ann', 'red')).rejects.toThrow('Transaction query already complete');
+    await expect(insertRows(ended, 'items', [{ id: 'late', owner: 'ann', colour: 'red' }])).rejects.toThrow('Transaction query already complete');
+    expect(await db('items').where('id', 'late').first()).toBeUndefined();
+  });
+
+  it('emits knex’s query event for each statement: its SQL and values, and the transaction it ran in', async () => {
+    const seen: { sql: string; bindings: unknown[]; __knexTxId?: string }[] = [];
+    const listen = (q: (typeof seen)[number]) => seen.push(q);
+    db.on('query', listen);
+    try {
+      await itemsOf(db, 'bob', 'red');
+      await db.transaction((trx) => insertRows(trx, 'items', [{ id: 'q1', owner: 'fay', colour: 'red' }]));
+    } finally {
+      db.off('query', listen);
+    }
+    const select = seen.find((q) => /^select [`"]id[`"] from [`"]items[`"]/.test(q.sql));
+    const insert = seen.find((q) => q.sql.startsWith('insert into "items"'));
+    expect(select?.bindings).toEqual(['bob', 'red', 2]); // the limit is the builder's own binding
+    expect(select?.__knexTxId).toBeUndefined();
+    expect(insert?.bindings).toEqual(['q1', 'fay', 'red']);
+    expect(insert?.__knexTxId).toEqual(expect.any(String));
+  });
+
   it('keeps answering a query that names its columns after another migration added a column to its table', async () => {
     const coloursOf = compiledQuery((q, ids: readonly string[]) => q('items').whereIn('id', ids).orderBy('id').select(['id', 'colour']));
     const everythingOf = compiledQuery((q, ids: readonly string[]) => q('items').whereIn('id', ids).orderBy('id').select('*'));
