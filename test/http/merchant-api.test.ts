@@ -45,6 +45,36 @@ describeEachDatabase('merchant API', (kind) => {
     });
   });
 
+  describe('routing and validation', () => {
+    it('answers 404 for a path the spec does not have', async () => {
+      const answer = await gw.merchantApi('GET', '/v1/refunds', { token: a.apiKey });
+      expectProblem(answer, 404, '/problems/not-found');
+    });
+
+    it('answers 405 with Allow for a method the path does not have', async () => {
+      const answer = await gw.merchantApi('DELETE', '/v1/orders', { token: a.apiKey });
+      expectProblem(answer, 405, '/problems/method-not-allowed');
+      expect(answer.headers.get('allow')).toBe('POST');
+      const onTemplatedPath = await gw.merchantApi('PUT', '/v1/payments/pr_x/cancel', { token: a.apiKey });
+      expectProblem(onTemplatedPath, 405, '/problems/method-not-allowed');
+      expect(onTemplatedPath.headers.get('allow')).toBe('POST');
+    });
+
+    it('answers 415 for a body that is not JSON', async () => {
+      const answer = await gw.merchantApi('POST', '/v1/orders', { token: a.apiKey, headers: { 'Content-Type': 'text/plain' } });
+      expectProblem(answer, 415, '/problems/unsupported-media-type');
+    });
+
+    it('names the invalid field of a path, a query and a body', async () => {
+      const query = await gw.merchantApi('GET', '/v1/payments?limit=0', { token: a.apiKey });
+      expectProblem(query, 400, '/problems/validation-error');
+      expect(query.body.errors).toEqual([expect.objectContaining({ path: 'limit' })]);
+      const body = await gw.merchantApi('POST', '/v1/orders', { token: a.apiKey, body: { storeId: storeA.storeId, referenceOrderId: 'R-1', orderDescription: 'Tea', amount: { currency: 'JPY', value: 'ten' } } });
+      expectProblem(body, 400, '/problems/validation-error');
+      expect(body.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'amount.value' })]));
+    });
+  });
+
   describe('onboarding', () => {
     it('answers 201 with the merchant and its API key', async () => {
       const answer = await gw.merchantApi('POST', '/v1/merchants', {

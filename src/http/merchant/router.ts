@@ -176,7 +176,7 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
 
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!req.path.startsWith('/v1/')) return next(error);
-    const e = error as { status?: number; type?: string; errors?: { path?: string; message?: string }[]; message?: string };
+    const e = error as { status?: number; type?: string; errors?: { path?: string; message?: string }[]; message?: string; headers?: Record<string, string> };
     if (error instanceof PaymentRefused) {
       const p = merchantProblemFor(error.code);
       return sendProblem(res, { ...p, detail: error.message, resultCode: error.code });
@@ -204,6 +204,8 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
         415: ['/problems/unsupported-media-type', 'Unsupported media type'],
       };
       const [type, title] = known[e.status] ?? ['/problems/bad-request', 'Bad request'];
+      // A 405 must say which methods the path has (RFC 9110 §15.5.6): the validator's error carries them.
+      if (e.headers?.Allow) res.setHeader('Allow', e.headers.Allow);
       return sendProblem(res, { status: e.status, type, title, detail: errors.map((x) => `${x.path || 'request'}: ${x.message}`).join('; ') || e.message, errors });
     }
     if (isUnavailable(error)) {
