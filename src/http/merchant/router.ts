@@ -209,10 +209,10 @@ export function merchantRouter(options: MerchantRouterOptions): Router {
       return sendProblem(res, { status: e.status, type, title, detail: errors.map((x) => `${x.path || 'request'}: ${x.message}`).join('; ') || e.message, errors });
     }
     if (isUnavailable(error)) {
-      (req.log ?? logger).warn({ err: error }, 'database unavailable on the merchant API');
+      logger.warn({ err: error, reqId: req.id }, 'database unavailable on the merchant API');
       return sendProblem(res, { status: 503, type: '/problems/unavailable', title: 'Service unavailable', detail: 'The gateway cannot reach its database; retry shortly.' });
     }
-    (req.log ?? logger).error({ err: error, path: req.path }, 'unexpected failure on the merchant API');
+    logger.error({ err: error, path: req.path, reqId: req.id }, 'unexpected failure on the merchant API');
     sendProblem(res, { status: 500, type: '/problems/internal', title: 'Internal error', detail: 'An unexpected error occurred; it has been logged.' });
   });
 
