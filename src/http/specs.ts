@@ -12,3 +12,14 @@ export async function loadSpec(name: SpecName, options: { dereference?: boolean 
   const result = await bundle({ ref: join(SPEC_DIR, `${name}.yaml`), config, dereference: options.dereference ?? false });
   return result.bundle.parsed as Record<string, unknown>;
 }
+
+/**
+ * `spec` with `path` alone among its paths: what the validator of one path's operations is built over.
+ * express-openapi-validator (5.6) matches a request by compiling the pattern of each path of its spec
+ * anew, in order, on every request until one matches (a cache is proposed upstream, its PR #1217): over
+ * one path it compiles one.
+ */
+export function withOnlyPath(spec: object, path: string): object {
+  const paths = (spec as { paths: Record<string, unknown> }).paths;
+  return { ...spec, paths: { [path]: paths[path] } };
+}

@@ -26,6 +26,7 @@ import type { Metrics } from '../../metrics.js';
 import { findNul, mayContainNul } from '../nul.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request-id.js';
+import { withOnlyPath } from '../specs.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 
@@ -164,6 +165,7 @@ type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unk
 /** The validator's middlewares run in series, as a promise. */
 function validatorFor(spec: object, path: string): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const middlewares = OpenApiValidator.middleware({
+    // Over that path alone (specs.ts): one pattern compiled per request, not one per path of the spec.
     apiSpec: withOnlyPath(spec, path) as never,
     validateRequests: { allowUnknownQueryParameters: true },
     validateResponses: false,
@@ -185,14 +187,6 @@ function validatorFor(spec: object, path: string): (req: IncomingMessage, res: S
       };
       next();
     });
-}
-
-// One validator per operation, over a spec holding that operation's path alone: the validator matches
-// a request by compiling the pattern of every path of its spec anew on each request
-// (express-openapi-validator 5.6; a cache is proposed upstream in its PR #1217).
-function withOnlyPath(spec: object, path: string): object {
-  const paths = (spec as { paths: Record<string, unknown> }).paths;
-  return { ...spec, paths: { [path]: paths[path] } };
 }
 
 export function alipayplusPipeline(options: AlipayplusPipelineOptions): AlipayplusHandler {
