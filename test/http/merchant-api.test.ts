@@ -65,7 +65,7 @@ describeEachDatabase('merchant API', (kind) => {
       expectProblem(answer, 415, '/problems/unsupported-media-type');
     });
 
-    it('names the invalid field of a path, a query and a body', async () => {
+    it('names the invalid field of a query and of a body', async () => {
       const query = await gw.merchantApi('GET', '/v1/payments?limit=0', { token: a.apiKey });
       expectProblem(query, 400, '/problems/validation-error');
       expect(query.body.errors).toEqual([expect.objectContaining({ path: 'limit' })]);
