@@ -56,13 +56,18 @@ const WAL_RESTART_PAGES = 4000;
 
 /**
  * The reader's checkpoints, every CHECKPOINT_INTERVAL_MS; `writerCheckpointDue` is true once for each
- * of them that found the WAL at `restartPages` or more.
+ * of them that found the WAL at `restartPages` or more. Such a one runs a second pass first: the
+ * writer's checkpoint copies, on the writer's path, what was written since the reader's last pass, and
+ * the first pass can take a while (with 10^5 more orders in the store, the writer's checkpoints took
+ * 16–18 ms on average with one pass, 9–10.5 with two: docs/performance.md, stop 24).
  */
-function walCheckpoints(reader: Knex, restartPages: number): { writerCheckpointDue: () => boolean; stop: () => void } {
+export function walCheckpoints(reader: Knex, restartPages: number): { writerCheckpointDue: () => boolean; stop: () => void } {
   let due = false;
+  const passive = async () => ((await reader.raw('PRAGMA wal_checkpoint(PASSIVE)')) as { log: number }[])[0]?.log ?? 0;
   const checkpoint = async () => {
-    const [wal] = (await reader.raw('PRAGMA wal_checkpoint(PASSIVE)')) as { log: number }[];
-    due = (wal?.log ?? 0) >= restartPages;
+    if ((await passive()) < restartPages) return;
+    await passive(); // leaves the writer only what came in during this pass
+    due = true;
   };
   const timer = setInterval(() => void checkpoint().catch(() => undefined), CHECKPOINT_INTERVAL_MS).unref();
   return {

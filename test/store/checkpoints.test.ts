@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/index.js';
+import { openDatabase, walCheckpoints } from '../../src/store/index.js';
 import type { Database } from '../../src/store/types.js';
 
 describe('WAL checkpoints on SQLite', () => {
@@ -63,5 +63,21 @@ describe('WAL checkpoints on SQLite', () => {
     // more per claim (measured: 2.3; with the writer's checkpoint, 0.3).
     expect(claims).toBeGreaterThan(8 * WAL_RESTART_PAGES);
     expect(walPages).toBeLessThan(claims / 2);
+  });
+
+  it('once the WAL is past the restart size, the reader checkpoints it a second time before the writer is told to', async () => {
+    const framesAfterEachPass = [10, WAL_RESTART_PAGES + 200, 40];
+    const statements: string[] = [];
+    const reader = { raw: async (sql: string) => (statements.push(sql), [{ log: framesAfterEachPass.shift() ?? 0 }]) } as unknown as Knex;
+    const checkpoints = walCheckpoints(reader, WAL_RESTART_PAGES);
+    try {
+      await expect.poll(() => statements.length, { timeout: 1000, interval: 10 }).toBe(1);
+      expect(checkpoints.writerCheckpointDue()).toBe(false); // 10 frames: nothing for the writer to do
+      await expect.poll(() => checkpoints.writerCheckpointDue(), { timeout: 1000, interval: 10 }).toBe(true);
+      expect(statements).toEqual(Array(3).fill('PRAGMA wal_checkpoint(PASSIVE)')); // the long WAL's pass, then one more
+      expect(checkpoints.writerCheckpointDue()).toBe(false); // told once
+    } finally {
+      checkpoints.stop();
+    }
   });
 });
