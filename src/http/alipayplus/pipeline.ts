@@ -17,7 +17,6 @@
  * still express-openapi-validator, given the few Express request fields it reads (validatorRequest).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
 import { PaymentRefused, result, type Result } from '../../domain/result-codes.js';
 import { nowIso, type Signer } from '../../signing.js';
@@ -26,7 +25,7 @@ import type { Metrics } from '../../metrics.js';
 import { findNul, mayContainNul } from '../nul.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request-id.js';
-import { withOnlyPath } from '../specs.js';
+import { pathValidator } from '../specs.js';
 
 export type AlipayplusBody = { result: Result } & Record<string, unknown>;
 
@@ -164,14 +163,7 @@ type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unk
 
 /** The validator's middlewares run in series, as a promise. */
 function validatorFor(spec: object, path: string): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const middlewares = OpenApiValidator.middleware({
-    // Over that path alone (specs.ts): one pattern compiled per request, not one per path of the spec.
-    apiSpec: withOnlyPath(spec, path) as never,
-    validateRequests: { allowUnknownQueryParameters: true },
-    validateResponses: false,
-    validateSecurity: false,
-    validateApiSpec: false,
-  }) as unknown as Middleware[];
+  const middlewares = pathValidator(spec, path, { allowUnknownQueryParameters: true }) as unknown as Middleware[];
   return (req, res) =>
     new Promise((resolve, reject) => {
       let index = 0;
