@@ -65,6 +65,12 @@ describeEachDatabase('merchant API', (kind) => {
       expectProblem(answer, 415, '/problems/unsupported-media-type');
     });
 
+    it('answers 400 naming a query parameter the operation does not have', async () => {
+      const answer = await gw.merchantApi('GET', '/v1/payments?colour=red', { token: a.apiKey });
+      expectProblem(answer, 400, '/problems/validation-error');
+      expect(answer.body.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('colour') })]);
+    });
+
     it('names the invalid field of a query and of a body', async () => {
       const query = await gw.merchantApi('GET', '/v1/payments?limit=0', { token: a.apiKey });
       expectProblem(query, 400, '/problems/validation-error');
